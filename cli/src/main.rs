@@ -1,0 +1,40 @@
+//! The `kiln` command: validate, run and resolve builds on this machine.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod resolve;
+mod run;
+mod schema;
+mod validate;
+
+/// CodeBuild-compatible CI for GitHub, on your AWS account or on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check buildspec files and report every problem with its line and column.
+    Validate(validate::Args),
+    /// Print a JSON Schema of buildspec.yml for editors.
+    Schema(schema::Args),
+    /// Run one build of a working tree on this machine, as the cloud would.
+    Run(run::Args),
+    /// Show which projects a GitHub delivery would build.
+    Resolve(resolve::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Run(args) => run::run(args),
+        Command::Resolve(args) => resolve::run(&args),
+    }
+}

@@ -1,0 +1,1 @@
+//! kiln's build agent: runs one build from a build description and writes its summary.

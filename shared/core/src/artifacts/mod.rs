@@ -1,0 +1,1 @@
+//! Artifact path selection (globs, base-directory, discard-paths, exclude-paths) and the S3 key layout.

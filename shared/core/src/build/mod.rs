@@ -1,0 +1,1 @@
+//! The build record: ids and numbers, the phase state machine and the build's environment.

@@ -1,0 +1,1 @@
+//! Build caches: key evaluation, fallback-key selection and entry policy.

@@ -1,0 +1,1 @@
+//! Build log lines in CodeBuild's format, phase markers and secret masking.

@@ -1,0 +1,1 @@
+//! Commit status mapping and templating.

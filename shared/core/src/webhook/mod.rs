@@ -1,0 +1,1 @@
+//! GitHub deliveries: signature verification and parsing into a closed set of domain events.

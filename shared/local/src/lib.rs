@@ -1,0 +1,1 @@
+//! kiln's ports on one machine: objects and state as files on disk.
