@@ -1,1 +1,3 @@
 //! kiln's build agent: runs one build from a build description and writes its summary.
+
+pub mod upload;
