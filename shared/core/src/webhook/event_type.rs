@@ -108,10 +108,9 @@ pub fn event_type(trigger: &Trigger) -> Result<EventType, String> {
             PullRequestAction::Synchronize => Ok(EventType::PullRequestUpdated),
             PullRequestAction::Closed if pr.merged => Ok(EventType::PullRequestMerged),
             PullRequestAction::Closed => Ok(EventType::PullRequestClosed),
-            other => Err(format!(
-                "pull_request action {} has no CodeBuild event type",
-                other.as_str()
-            )),
+            other => {
+                Err(format!("pull_request action {} has no CodeBuild event type", other.as_str()))
+            }
         },
         Trigger::Release(r) => match &r.action {
             ReleaseAction::Released => Ok(EventType::Released),

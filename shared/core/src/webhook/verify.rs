@@ -113,7 +113,9 @@ pub enum VerifyError {
     #[error("bad X-GitHub-Delivery header")]
     DeliveryId(#[source] IdError),
     /// A content type other than JSON or form encoding.
-    #[error("unsupported content type {0:?}: expected application/json or application/x-www-form-urlencoded")]
+    #[error(
+        "unsupported content type {0:?}: expected application/json or application/x-www-form-urlencoded"
+    )]
     ContentType(String),
     /// A form-encoded body without a `payload` field.
     #[error("form-encoded body has no payload field")]
@@ -144,8 +146,12 @@ pub fn verify(
     if event_name.is_empty() {
         return Err(VerifyError::MissingEvent);
     }
-    let delivery_id =
-        headers.delivery.as_deref().map(DeliveryId::parse).transpose().map_err(VerifyError::DeliveryId)?;
+    let delivery_id = headers
+        .delivery
+        .as_deref()
+        .map(DeliveryId::parse)
+        .transpose()
+        .map_err(VerifyError::DeliveryId)?;
     Ok(Delivery {
         event_name,
         delivery_id,
@@ -187,8 +193,8 @@ pub fn check_signature(
 ///
 /// With no content type, a body starting with `payload=` is taken as form-encoded.
 fn extract_payload(content_type: Option<&str>, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
-    let media = content_type
-        .map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let media =
+        content_type.map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
     let form = match media.as_deref() {
         Some("application/json") => false,
         Some("application/x-www-form-urlencoded") => true,
@@ -260,7 +266,10 @@ mod tests {
             Err(VerifyError::MalformedSignature(_))
         ));
         let wrong = format!("sha256={}", "0".repeat(64));
-        assert_eq!(verify(&headers(Some(&wrong), None), body, &s), Err(VerifyError::WrongSignature));
+        assert_eq!(
+            verify(&headers(Some(&wrong), None), body, &s),
+            Err(VerifyError::WrongSignature)
+        );
         let err = verify(&headers(Some(&wrong), None), body, &s).expect_err("wrong");
         assert!(!err.to_string().contains('k'.to_string().repeat(2).as_str()));
     }
