@@ -6,6 +6,7 @@ mod model;
 mod request;
 mod resolve;
 mod settings;
+mod validate;
 
 pub use catalog::{Catalog, CatalogError, load_catalog};
 pub use filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
