@@ -12,7 +12,7 @@ pub use catalog::{Catalog, CatalogError, load_catalog};
 pub use filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
 pub use model::*;
 pub use request::{BuildRequest, EnvVar, LocalEventError, request_for_local_event};
-pub use resolve::{Extra, Resolution, Resolver, ResolverError, Skipped};
+pub use resolve::{Extra, Intake, IntakeError, Resolution, Resolver, ResolverError, Skipped};
 pub use settings::{
     ForkPolicy, SKIP_MARKERS, Settings, project_repository, repository_key, skip_marker,
 };

@@ -19,7 +19,11 @@ use super::filter::{FilterGroups, FilterInput, FilterType, Verdict};
 use super::request::{BuildRequest, WebhookBuild};
 use super::settings::{ForkPolicy, Settings, project_repository, skip_marker};
 use crate::ports::{PortError, PullRequestDetails, SourceHost};
-use crate::webhook::{Delivery, EventType, RefKind, Trigger, event_type, ref_kind};
+use crate::webhook::{
+    Delivery, DeliveryHeaders, EventType, ParseError, RefKind, Trigger, VerifyError, event_type,
+    parse, ref_kind, verify,
+};
+use secrecy::SecretString;
 
 /// A project of the delivery's repository that does not build, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -252,10 +256,49 @@ impl Resolver {
         Decision::Build { from_fork, with_secrets }
     }
 
+    /// The whole intake of one delivery without a source host: verify the signature over the
+    /// raw body, parse, resolve. Nothing is parsed unless the signature checks out.
+    ///
+    /// # Errors
+    /// [`IntakeError`] when the delivery is refused or its payload unreadable.
+    pub fn intake(
+        &self,
+        headers: &DeliveryHeaders,
+        body: &[u8],
+        secret: &SecretString,
+    ) -> Result<Intake, IntakeError> {
+        let delivery = verify(headers, body, secret)?;
+        let trigger = parse(&delivery.event_name, &delivery.payload)?;
+        let resolution = self.resolve(&delivery, &trigger, Extra::default());
+        Ok(Intake { delivery, trigger, resolution })
+    }
+
     /// Whether any project's filters test `kind` (a host adapter may prefetch).
     pub fn uses(&self, kind: FilterType) -> bool {
         self.candidates.iter().filter_map(|c| c.groups.as_ref()).any(|g| g.uses(kind))
     }
+}
+
+/// A delivery taken in: what was received, what it means, what it builds.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// The verified delivery.
+    pub delivery: Delivery,
+    /// Its event.
+    pub trigger: Trigger,
+    /// What it builds.
+    pub resolution: Resolution,
+}
+
+/// Why a delivery was not taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The signature, size, headers or encoding were refused.
+    #[error("delivery refused")]
+    Refused(#[from] VerifyError),
+    /// The payload of a known event does not have GitHub's shape.
+    #[error("delivery payload unreadable")]
+    Payload(#[from] ParseError),
 }
 
 enum Decision {
