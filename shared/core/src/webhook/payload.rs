@@ -22,16 +22,22 @@ pub(super) struct Sender {
     pub login: Option<String>,
 }
 
+/// One of a push's `commits`: only the paths (messages of earlier commits are never tested).
 #[derive(Debug, Deserialize)]
 pub(super) struct Commit {
-    #[serde(default)]
-    pub message: Option<String>,
     #[serde(default)]
     pub added: Vec<String>,
     #[serde(default)]
     pub modified: Vec<String>,
     #[serde(default)]
     pub removed: Vec<String>,
+}
+
+/// A push's `head_commit`: only its message.
+#[derive(Debug, Deserialize)]
+pub(super) struct HeadCommit {
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,7 +57,7 @@ pub(super) struct Push {
     #[serde(default)]
     pub commits: Vec<Commit>,
     #[serde(default)]
-    pub head_commit: Option<Commit>,
+    pub head_commit: Option<HeadCommit>,
     pub repository: Repository,
     #[serde(default)]
     pub sender: Option<Sender>,
