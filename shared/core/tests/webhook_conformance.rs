@@ -478,3 +478,92 @@ fn form_urlencoded_body(json: &str) -> String {
     }
     out
 }
+
+mod source_host {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use kiln_core::ports::{PortError, PortFuture, PullRequestDetails, SourceHost};
+    use kiln_core::webhook::{CommitSha, RepoFullName};
+
+    use super::*;
+
+    struct FakeHost {
+        details: PullRequestDetails,
+        calls: AtomicUsize,
+    }
+
+    impl SourceHost for FakeHost {
+        fn pull_request_details<'a>(
+            &'a self,
+            repo: &'a RepoFullName,
+            number: u64,
+            head_sha: &'a CommitSha,
+        ) -> PortFuture<'a, PullRequestDetails> {
+            assert_eq!(repo.as_str(), "octo/repo");
+            assert_eq!(number, 8);
+            assert_eq!(head_sha.as_str(), C);
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let d = self.details.clone();
+            Box::pin(async move { Ok::<_, PortError>(d) })
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("the fake host never waits"),
+        }
+    }
+
+    fn run(event: &str, body: &Value, groups: Value, host: &FakeHost) -> Resolution {
+        let raw = serde_json::to_vec(body).expect("json");
+        let delivery = Delivery::unsigned(event, &raw).expect("delivery");
+        let trigger = parse(event, &delivery.payload).expect("parsed");
+        block_on(resolver(groups, json!({})).resolve_with_host(&delivery, &trigger, host))
+            .expect("resolved")
+    }
+
+    fn host(files: &[&str], message: &str) -> FakeHost {
+        FakeHost {
+            details: PullRequestDetails {
+                changed_files: files.iter().map(|s| (*s).to_owned()).collect(),
+                head_commit_message: Some(message.to_owned()),
+            },
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    #[test]
+    fn pull_request_file_filters_ask_the_host_once() {
+        let g = json!([[ev("PULL_REQUEST_CREATED"), f("FILE_PATH", "^src/")]]);
+        let h = host(&["src/a.rs"], "m");
+        assert_eq!(run("pull_request", &pr(Pr::default()), g.clone(), &h).builds.len(), 1);
+        assert_eq!(h.calls.load(Ordering::SeqCst), 1);
+        let h = host(&["docs/a.md"], "m");
+        assert!(run("pull_request", &pr(Pr::default()), g, &h).builds.is_empty());
+    }
+
+    #[test]
+    fn the_host_is_not_asked_when_nothing_needs_it() {
+        let h = host(&[], "m");
+        let g = json!([[ev("PULL_REQUEST_CREATED")]]);
+        assert_eq!(run("pull_request", &pr(Pr::default()), g, &h).builds.len(), 1);
+        let g = json!([[ev("PULL_REQUEST_UPDATED"), f("FILE_PATH", "^src/")]]);
+        assert!(run("pull_request", &pr(Pr::default()), g, &h).builds.is_empty());
+        let g = json!([[ev("PUSH"), f("FILE_PATH", "^src/")]]);
+        assert_eq!(run("push", &push("refs/heads/main"), g, &h).builds.len(), 1);
+        assert_eq!(h.calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn pull_request_commit_messages_come_from_the_host() {
+        let g = json!([[ev("PULL_REQUEST_CREATED"), f("COMMIT_MESSAGE", "^release:")]]);
+        let h = host(&[], "release: 1.0");
+        assert_eq!(run("pull_request", &pr(Pr::default()), g.clone(), &h).builds.len(), 1);
+        let h = host(&[], "release: 1.0 [skip ci]");
+        let r = run("pull_request", &pr(Pr::default()), g, &h);
+        assert!(r.builds.is_empty() && r.skipped[0].reason.contains("[skip ci]"), "{r:?}");
+    }
+}

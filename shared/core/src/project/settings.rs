@@ -38,7 +38,10 @@ pub struct Settings {
     /// `skipDraftPullRequests`, default true: no pull request event of a draft builds.
     pub skip_draft_pull_requests: bool,
     /// `skipCiMarkers`, default true: a head commit message with `[skip ci]`, `[ci skip]`,
-    /// `[no ci]` or `[skip kiln]` (any case) builds nothing.
+    /// `[no ci]` or `[skip kiln]` (any case) builds nothing. A push's head commit message is
+    /// in its payload; a pull request's is known only when a source host was asked for it
+    /// (because a filter needed it) or `kiln resolve --commit-message` gave it — intake does not
+    /// call GitHub for skip markers alone.
     pub skip_ci_markers: bool,
 }
 
