@@ -377,3 +377,38 @@ fn release(p: payload::Release) -> Result<Trigger, IdError> {
         target_commitish: p.release.target_commitish,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_where_lists_and_flags_are_expected_are_tolerated() {
+        let body = br#"{"ref":"refs/heads/a","before":"0000000000000000000000000000000000000000",
+            "after":"1111111111111111111111111111111111111111","created":null,"deleted":null,
+            "forced":null,"commits":[{"added":null,"modified":["x"],"removed":null}],
+            "head_commit":null,"repository":{"full_name":"o/r"},"sender":null}"#;
+        let Ok(Trigger::Push(p)) = parse("push", body) else { panic!("push expected") };
+        assert_eq!(p.changed_files, ["x"]);
+        assert!(!p.deletes_ref());
+        assert_eq!(p.sender, None);
+    }
+
+    #[test]
+    fn unknown_events_are_ignored_without_reading_the_body() {
+        let t = parse("issues", b"not json").expect("ignored");
+        assert!(matches!(t, Trigger::Ignored { ref event, .. } if event == "issues"));
+        assert!(parse("push", b"not json").is_err());
+    }
+
+    #[test]
+    fn deleted_head_repository_counts_as_a_fork() {
+        let body = br#"{"action":"opened","number":1,"pull_request":{"number":1,
+            "head":{"ref":"f","sha":"1111111111111111111111111111111111111111","repo":null},
+            "base":{"ref":"main","sha":"2222222222222222222222222222222222222222","repo":{"full_name":"o/r"}}},
+            "repository":{"full_name":"o/r"},"sender":{"id":5}}"#;
+        let Ok(Trigger::PullRequest(pr)) = parse("pull_request", body) else { panic!("pr") };
+        assert!(pr.from_fork());
+        assert!(!pr.draft && !pr.merged);
+    }
+}

@@ -4,7 +4,16 @@
 //! fields never break intake. These types stay inside the webhook module; the rest of kiln
 //! sees [`super::event::Trigger`].
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// `null` read as the type's default, for lists and flags GitHub may send as `null`.
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Repository {
@@ -25,11 +34,11 @@ pub(super) struct Sender {
 /// One of a push's `commits`: only the paths (messages of earlier commits are never tested).
 #[derive(Debug, Deserialize)]
 pub(super) struct Commit {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub added: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub modified: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub removed: Vec<String>,
 }
 
@@ -46,15 +55,15 @@ pub(super) struct Push {
     pub git_ref: String,
     pub before: String,
     pub after: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub deleted: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub forced: bool,
     #[serde(default)]
     pub base_ref: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub commits: Vec<Commit>,
     #[serde(default)]
     pub head_commit: Option<HeadCommit>,
@@ -108,9 +117,9 @@ pub(super) struct ReleaseBody {
     pub tag_name: String,
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub prerelease: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub draft: bool,
     #[serde(default)]
     pub target_commitish: Option<String>,
