@@ -1,0 +1,118 @@
+//! The buildspec parser against the real buildspecs of the shared corpus: every file is
+//! judged as `INDEX.tsv` says, every invalid one has an error on the line that is wrong.
+
+use std::fs;
+use std::path::Path;
+
+use kiln_core::buildspec::parse;
+use kiln_tests::corpora;
+
+/// The line each invalid corpus file is wrong at, decided by reading the file.
+const ERROR_LINES: &[(&str, u32)] = &[
+    // `set-shell:` is not a phase name.
+    ("aws-amplify__amplify-cli__codebuild_specs_prepare_build.yml", 4),
+    ("aws-amplify__amplify-cli__codebuild_specs_prepare-build.yml", 4),
+    // `dotnet add ...` is neither a list item nor a key among list items.
+    ("aws__aws-encryption-sdk-python__codebuild_py312_decrypt_hkeyring_with_net.yml", 26),
+    // `*INFERENCE_CONTEXT` refers to an anchor the file never defines.
+    ("aws__deep-learning-containers__huggingface_pytorch_training_buildspec-neuron.yml", 44),
+    // `*ACCOUNT_ID` refers to an anchor the file never defines.
+    ("aws__deep-learning-containers__pytorch_buildspec-1-9-0.yml", 10),
+    // `version: 2.0.0` (and no phases).
+    ("aws__deep-learning-containers__pytorch_inference_buildspec-2-0-rc2.yml", 4),
+    // `post-build:` is not a phase name.
+    ("aws__s2n-tls__codebuild_spec_buildspec_unit_coverage.yml", 34),
+    // No `version`: the error is at the document's mapping.
+    ("aws__s2n-tls__codebuild_spec_buildspec_unit_nix.yaml", 2),
+];
+
+/// Files whose INDEX verdict contradicts the file's content, with the file that proves it.
+///
+/// `prepare-build.yml` is byte for byte the same as `prepare_build.yml`, which INDEX marks
+/// invalid (its `set-shell` and `build-tests` phases are not phase names); both are invalid.
+const INDEX_CORRECTIONS: &[(&str, &str, &str)] = &[(
+    "aws-amplify__amplify-cli__codebuild_specs_prepare-build.yml",
+    "aws-amplify__amplify-cli__codebuild_specs_prepare_build.yml",
+    "invalid",
+)];
+
+fn index(dir: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(dir.join("INDEX.tsv")).expect("INDEX.tsv");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let mut expected = cols[4].to_owned();
+            if let Some((_, twin, verdict)) =
+                INDEX_CORRECTIONS.iter().find(|(f, _, _)| *f == cols[0])
+            {
+                let same = fs::read(dir.join(cols[0])).expect("file")
+                    == fs::read(dir.join(twin)).expect("twin");
+                assert!(same, "{} no longer matches {twin}: drop the correction", cols[0]);
+                expected = (*verdict).to_owned();
+            }
+            (cols[0].to_owned(), expected)
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_is_judged_as_index_says() {
+    let Some(dir) = corpora() else { return };
+    let dir = dir.join("buildspecs");
+    let mut failures = Vec::new();
+    let files = index(&dir);
+    assert!(files.len() >= 50, "the corpus index lists {} files", files.len());
+    for (file, expected) in &files {
+        let text = fs::read_to_string(dir.join(file)).expect("corpus file");
+        let parsed = parse(&text);
+        let valid = parsed.is_valid();
+        if valid != (expected == "valid") {
+            let all: Vec<String> = parsed.diagnostics.iter().map(|d| d.headline(file)).collect();
+            failures.push(format!(
+                "{file}: expected {expected}, kiln says valid={valid}\n  {}",
+                all.join("\n  ")
+            ));
+            continue;
+        }
+        if expected == "invalid" {
+            match ERROR_LINES.iter().find(|(f, _)| f == file) {
+                Some((_, line)) => {
+                    if !parsed.errors().any(|d| d.position.line == *line) {
+                        let lines: Vec<u32> = parsed.errors().map(|d| d.position.line).collect();
+                        failures
+                            .push(format!("{file}: no error on line {line}; errors on {lines:?}"));
+                    }
+                }
+                None => failures
+                    .push(format!("{file}: invalid, but no expected error line is recorded")),
+            }
+        } else if let Some(spec) = &parsed.buildspec {
+            let commands: usize = kiln_core::buildspec::PhaseName::ALL
+                .iter()
+                .filter_map(|p| spec.phases.get(*p))
+                .map(|p| p.commands.len())
+                .sum();
+            if commands == 0 && spec.batch.is_none() {
+                failures.push(format!("{file}: valid but no command was read"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every diagnostic of the corpus, so a change in wording or position shows in review.
+#[test]
+fn corpus_diagnostics_snapshot() {
+    let Some(dir) = corpora() else { return };
+    let dir = dir.join("buildspecs");
+    let mut out = String::new();
+    for (file, _) in index(&dir) {
+        let text = fs::read_to_string(dir.join(&file)).expect("corpus file");
+        for d in parse(&text).diagnostics {
+            out.push_str(&d.render(&file, &text));
+            out.push('\n');
+        }
+    }
+    insta::assert_snapshot!(out);
+}
