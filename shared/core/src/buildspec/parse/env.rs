@@ -162,16 +162,14 @@ pub(super) fn variable_value(r: &mut Reader, value: &Node, path: &str) -> Option
     };
     let text = scalar.to_canonical_string();
     if text != scalar.text {
-        let kind = match scalar.resolve() {
-            Resolved::Bool(_) => "a boolean",
-            Resolved::Null => "empty",
-            _ => "a number",
+        let message = match scalar.resolve() {
+            Resolved::Bool(_) => {
+                format!("`{}` is read as a boolean, so the value is `{text}`", scalar.text)
+            }
+            Resolved::Null => format!("`{}` is read as null, so the value is empty", scalar.text),
+            _ => format!("`{}` is read as a number, so the value is `{text}`", scalar.text),
         };
-        r.warning(
-            value.pos,
-            path,
-            format!("`{}` is read as {kind}, so the value is `{text}`", scalar.text),
-        );
+        r.warning(value.pos, path, message);
         r.help(format!("quote it to keep the text: \"{}\"", scalar.text));
     } else if let Some(reference) = dollar_reference(&text) {
         r.warning(

@@ -151,3 +151,6 @@ fn read_version(r: &mut Reader, node: &Node) -> Option<Version> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -51,7 +51,7 @@ fn read_phase(r: &mut Reader, node: &Node, path: &str, name: PhaseName) -> Phase
         on_failure: sec.get("on-failure").and_then(|(n, p)| on_failure(r, n, &p)),
         ..Phase::default()
     };
-    if let Some((n, p)) = sec.get("runtime-versions") {
+    if let Some((n, p)) = sec.get("runtime-versions").filter(|_| name == PhaseName::Install) {
         phase.runtime_versions =
             r.text_map(n, &p).into_iter().map(|(name, version, _)| (name, version)).collect();
         if let Some(pos) = sec.key_pos("runtime-versions") {
