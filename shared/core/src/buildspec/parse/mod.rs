@@ -61,7 +61,10 @@ impl Parsed {
 }
 
 /// Reads a buildspec text.
+///
+/// A leading byte order mark is skipped, as Go's YAML reader does.
 pub fn parse(text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let document = match yaml::parse(text) {
         Ok(document) => document,
         Err(error) => return Parsed { buildspec: None, diagnostics: vec![error] },

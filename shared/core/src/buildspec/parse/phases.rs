@@ -30,9 +30,14 @@ pub(super) fn read(r: &mut Reader, node: &Node, path: &str) -> Phases {
                     name.to_uppercase()
                 ),
             );
-            if let Some(help) = did_you_mean(name, PhaseName::ALL.map(PhaseName::key)) {
-                r.help(help);
+            let suggestion =
+                super::super::suggest::closest(name, PhaseName::ALL.map(PhaseName::key));
+            if let Some(key) = suggestion {
+                r.help(format!("did you mean '{key}'?"));
             }
+            // The contents are still checked, as the phase the name most likely means.
+            let like = suggestion.and_then(PhaseName::from_key).unwrap_or(PhaseName::Build);
+            read_phase(r, value, &crate::diagnostic::child_path(path, name), like);
             continue;
         };
         let phase_path = crate::diagnostic::child_path(path, name);
