@@ -116,3 +116,86 @@ fn corpus_diagnostics_snapshot() {
     }
     insta::assert_snapshot!(out);
 }
+
+mod schema_check;
+
+/// Small buildspecs covering each kind of value, with whether the parser accepts them.
+const SCHEMA_CASES: &[&str] = &[
+    "version: 0.2\nphases: {}\n",
+    "version: '0.2'\nphases:\n  build:\n    commands: [make]\n",
+    "version: 0.1\nphases:\n  build:\n",
+    "version: 0.3\nphases: {}\n",
+    "phases: {}\n",
+    "version: 0.2\n",
+    "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n",
+    "version: 0.2\nbatch:\n  build-list: [{identifier: a}]\n  build-graph: [{identifier: b}]\n",
+    "version: 0.2\nbatch:\n  build-list: [{buildspec: x.yml}]\n",
+    "version: 0.2\nphases:\n  postbuild:\n    commands: [make]\n",
+    "version: 0.2\nphases:\n  build:\n    commands: make\n",
+    "version: 0.2\nphases:\n  build:\n    commands:\n      - yes\n",
+    "version: 0.2\nphases:\n  build:\n    commands:\n      - 'yes'\n      - |\n        make\n",
+    "version: 0.2\nphases:\n  build:\n    commands:\n      - echo a: b\n",
+    "version: 0.2\nphases:\n  build:\n    on-failure: RETRY-3\n    finally: [x]\n",
+    "version: 0.2\nphases:\n  build:\n    on-failure: abort\n",
+    "version: 0.2\nphases: {}\nartifacts:\n  files: out.zip\n  discard-paths: Yes\n",
+    "version: 0.2\nphases: {}\nartifacts:\n  discard-paths: maybe\n  files: [a]\n",
+    "version: 0.2\nphases: {}\nartifacts:\n  name: x\n",
+    "version: 0.2\nphases: {}\nartifacts:\n",
+    "version: 0.2\nphases: {}\nreports:\n  unit:\n    files: [a.xml]\n    file-format: junitxml\n",
+    "version: 0.2\nphases: {}\nreports:\n  unit:\n    files: [a.xml]\n    file-format: junit\n",
+    "version: 0.2\nphases: {}\ncache:\n  paths: [x]\n  action: save\n  foo: 1\n",
+    "version: 0.2\nphases: {}\ncache:\n  action: both\n",
+    "version: 0.2\nenv:\n  shell: bash\n  variables:\n    A: yes\n    B: 3.10\n  git-credential-helper: no\nphases: {}\n",
+    "version: 0.2\nenv:\n  shell: zsh\nphases: {}\n",
+    "version: 0.2\nenv:\n  variables:\n    A: [x]\nphases: {}\n",
+    "version: 0.2\nenv:\n  variables: [A]\nphases: {}\n",
+    "version: 0.2\nproxy:\n  logs: on\nphases: {}\n",
+];
+
+/// The schema accepts what the parser accepts and rejects what it rejects, over the corpus
+/// and over small cases of every kind of value.
+#[test]
+fn schema_agrees_with_the_parser() {
+    let schema = kiln_core::buildspec::schema::json_schema();
+    let mut texts: Vec<(String, String)> = SCHEMA_CASES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("case {i}"), (*t).to_owned()))
+        .collect();
+    if let Some(dir) = corpora() {
+        let dir = dir.join("buildspecs");
+        for (file, _) in index(&dir) {
+            texts.push((file.clone(), fs::read_to_string(dir.join(&file)).expect("corpus file")));
+        }
+    }
+    let mut disagreements = Vec::new();
+    let (mut compared, mut rejected) = (0, 0);
+    for (name, text) in &texts {
+        let Ok(document) = kiln_core::yaml::parse(text) else { continue };
+        let Some(root) = document.root else { continue };
+        let by_parser = parse(text).is_valid();
+        let by_schema = schema_check::is_valid(&schema, &root.to_json())
+            .expect("the checker knows every keyword");
+        compared += 1;
+        rejected += usize::from(!by_schema);
+        if by_parser != by_schema {
+            disagreements.push(format!(
+                "{name}: parser valid={by_parser}, schema valid={by_schema}\n{text}"
+            ));
+        }
+    }
+    assert!(compared >= SCHEMA_CASES.len(), "compared {compared}");
+    assert!(rejected >= 15 && compared - rejected >= 15, "{rejected} of {compared} rejected");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// The committed schema is what `kiln schema` prints today.
+#[test]
+fn committed_schema_is_up_to_date() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/buildspec.schema.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("schema/buildspec.schema.json"))
+            .expect("json");
+    assert_eq!(committed, kiln_core::buildspec::schema::json_schema(), "run scripts/generate");
+}
