@@ -199,3 +199,64 @@ fn committed_schema_is_up_to_date() {
             .expect("json");
     assert_eq!(committed, kiln_core::buildspec::schema::json_schema(), "run scripts/generate");
 }
+
+/// A corpus file with up to a few edits: a line removed, a line duplicated, a range of
+/// characters deleted or YAML punctuation inserted.
+fn mutate(text: &str, edits: &[(u8, usize, usize)]) -> String {
+    let mut text = text.to_owned();
+    for &(kind, a, b) in edits {
+        let bounds: Vec<usize> =
+            text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+        let at = bounds[a % bounds.len()];
+        let to = bounds[(a + b % 40) % bounds.len()].max(at);
+        match kind % 4 {
+            0 => text.replace_range(at..to, ""),
+            1 => {
+                let tokens = [
+                    ": ", "- ", "\n", "  ", "'", "\"", "[", "{", "&a ", "*a", "<<: ", "|", "#",
+                    "\t",
+                ];
+                text.insert_str(at, tokens[b % tokens.len()]);
+            }
+            2 => {
+                let mut lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    lines.remove(a % lines.len());
+                }
+                text = lines.join("\n");
+            }
+            _ => {
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+                if !lines.is_empty() {
+                    let line = lines[a % lines.len()].clone();
+                    lines.insert(b % lines.len(), line);
+                }
+                text = lines.join("\n");
+            }
+        }
+    }
+    text
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Parsing never panics on damaged real buildspecs, and its results stay coherent.
+    #[test]
+    fn mutated_corpus_files_never_panic(
+        pick in 0usize..1000,
+        edits in proptest::collection::vec((0u8..4, 0usize..100_000, 0usize..1000), 1..4),
+    ) {
+        let Some(dir) = corpora() else { return Ok(()) };
+        let dir = dir.join("buildspecs");
+        let files = index(&dir);
+        let (file, _) = &files[pick % files.len()];
+        let text = mutate(&fs::read_to_string(dir.join(file)).expect("corpus file"), &edits);
+        let parsed = parse(&text);
+        proptest::prop_assert_eq!(parsed.is_valid(), parsed.errors().next().is_none());
+        proptest::prop_assert!(parsed.diagnostics.windows(2).all(|w| w[0].position <= w[1].position));
+        for d in &parsed.diagnostics {
+            let _ = d.render(file, &text);
+        }
+    }
+}

@@ -293,3 +293,32 @@ fn every_key_reaches_the_model() {
     assert_eq!(spec.cache.as_ref().and_then(|c| c.action), Some(CacheAction::Restore));
     insta::assert_debug_snapshot!(spec);
 }
+
+/// What every parse result must satisfy, whatever the input.
+fn check_invariants(text: &str) {
+    let parsed = parse(text);
+    let has_errors = parsed.diagnostics.iter().any(Diagnostic::is_error);
+    assert_eq!(parsed.is_valid(), !has_errors);
+    assert!(parsed.diagnostics.windows(2).all(|w| w[0].position <= w[1].position));
+    let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX).saturating_add(1);
+    for d in &parsed.diagnostics {
+        assert!(d.position.line >= 1 && d.position.line <= lines.max(1), "{d:?} in {lines} lines");
+        let _ = d.render("f", text);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_strings_never_panic(text in proptest::prelude::any::<String>()) {
+        check_invariants(&text);
+    }
+
+    #[test]
+    fn yaml_like_strings_never_panic(
+        text in "(version: 0\\.[12]\n)?([ a-z_:\\-\n'\"\\[\\]{}&*!|>#0-9.,?$~]|phases|commands|env|batch|build-graph|  |\n  - ){0,120}"
+    ) {
+        check_invariants(&text);
+    }
+}
