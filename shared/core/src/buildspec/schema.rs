@@ -181,7 +181,10 @@ mod tests {
             assert!(schema["properties"][key.name]["description"].is_string(), "{}", key.name);
         }
         assert_eq!(schema["required"], json!(["version"]));
-        assert_eq!(schema["properties"]["phases"]["anyOf"][1]["additionalProperties"], json!(false));
+        assert_eq!(
+            schema["properties"]["phases"]["anyOf"][1]["additionalProperties"],
+            json!(false)
+        );
     }
 
     #[test]
