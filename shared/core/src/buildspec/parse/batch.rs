@@ -67,6 +67,9 @@ fn tasks(r: &mut Reader, node: &Node, path: &str, graph: bool) -> Vec<BatchTask>
         let mut task = BatchTask::default();
         if let Some((n, p)) = sec.get("identifier") {
             task.identifier = r.text(n, &p).unwrap_or_default();
+            if task.identifier.is_empty() {
+                r.error(n.pos, &p, "the batch identifier is empty");
+            }
             if let Some(first) = read
                 .iter()
                 .find(|t| t.task.identifier == task.identifier && !task.identifier.is_empty())

@@ -266,6 +266,9 @@ impl Reader {
 /// How a plain scalar that YAML reads as something other than a string is described.
 pub(super) fn non_string(node: &Node) -> Option<&'static str> {
     let s = node.as_scalar()?;
+    if node.tag.as_deref().is_some_and(|t| t.ends_with(":str") || t == "!!str") {
+        return None;
+    }
     match s.resolve() {
         Resolved::Str => None,
         Resolved::Null => Some("empty"),

@@ -134,6 +134,14 @@ case!(
     batch_task_unknown_key,
     "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n      comment: hello\n      depend-on: [b]\n"
 );
+case!(
+    batch_identifier_empty,
+    "version: 0.2\nbatch:\n  build-list:\n    - identifier:\n    - identifier: ''\n"
+);
+case!(
+    explicit_string_tag,
+    "version: 0.2\nphases:\n  build:\n    commands:\n      - !!str 123\n      - !!str yes\n"
+);
 case!(single_string_as_list, "version: 0.2\nphases: {}\nartifacts:\n  files: out.zip\n");
 
 #[test]
