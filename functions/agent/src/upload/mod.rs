@@ -5,6 +5,8 @@
 //! when the phase table says UPLOAD_ARTIFACTS runs. Both write their log lines (without the
 //! `[Container] <time>` prefix, which the caller adds) through `log`.
 
+pub mod zip;
+
 use std::path::Path;
 
 use kiln_core::build::BuildIdentity;
