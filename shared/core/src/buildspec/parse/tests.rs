@@ -1,8 +1,10 @@
 //! One test per error and warning class, with the exact rendered text snapshotted, and the
 //! model read from a buildspec that uses every key.
 
-use super::*;
+use super::top::parse;
+use crate::buildspec::Version;
 use crate::buildspec::{CacheAction, OnFailure, Phase, ReportFormat, Shell};
+use crate::diagnostic::{Diagnostic, Position};
 
 /// Every diagnostic rendered as `kiln validate` prints it.
 fn render(text: &str) -> String {
