@@ -9,7 +9,7 @@ use super::super::keys::{
     MATRIX_DYNAMIC_ENV, MATRIX_STATIC,
 };
 use super::super::model::{Batch, BatchEnv, BatchKind, BatchTask, BuildMatrix};
-use super::env::{variable_value, variables};
+use super::env::{reserved, variable_value, variables};
 use super::reader::Reader;
 
 const SHAPES: [&str; 3] = ["build-list", "build-graph", "build-matrix"];
@@ -235,7 +235,10 @@ fn dynamic_variables(r: &mut Reader, node: &Node, path: &str) -> Vec<(String, Ve
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (name, value, _) in entries {
+    for (name, value, key_pos) in entries {
+        if reserved(r, name, key_pos, path) {
+            continue;
+        }
         let p = child_path(path, name);
         let values = match &value.value {
             Value::Sequence(items) => items

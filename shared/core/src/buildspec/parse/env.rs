@@ -1,7 +1,7 @@
 //! `env` and `proxy`: variables turned into strings as CodeBuild does, secret references,
 //! reserved and repeated names.
 
-use crate::diagnostic::{Position, child_path};
+use crate::diagnostic::{Position, child_path, index_path};
 use crate::yaml::{Node, Resolved};
 
 use super::super::keys::{ENV, PROXY};
@@ -74,6 +74,17 @@ pub(super) fn read(r: &mut Reader, node: &Node, path: &str) -> Env {
     }
     if let Some((n, p)) = sec.get("exported-variables") {
         env.exported_variables = r.text_list(n, &p);
+        for (i, item) in n.as_sequence().unwrap_or_default().iter().enumerate() {
+            let Some(name) = item.as_scalar().map(|s| s.text.as_str()) else { continue };
+            if name.starts_with("AWS_") {
+                r.warning(
+                    item.pos,
+                    &index_path(&p, i),
+                    format!("`{name}`: variables whose names start with AWS_ cannot be exported; it is not recorded"),
+                );
+            }
+        }
+        env.exported_variables.retain(|name| !name.starts_with("AWS_"));
     }
     if let Some((n, p)) = sec.get("git-credential-helper") {
         env.git_credential_helper = r.boolean(n, &p).unwrap_or(false);
@@ -118,7 +129,7 @@ fn shell(r: &mut Reader, node: &Node, path: &str) -> Option<Shell> {
 }
 
 /// Warns about and skips a `CODEBUILD_` name: those are reserved for the build itself.
-fn reserved(r: &mut Reader, name: &str, pos: Position, path: &str) -> bool {
+pub(super) fn reserved(r: &mut Reader, name: &str, pos: Position, path: &str) -> bool {
     if !name.starts_with("CODEBUILD_") {
         return false;
     }

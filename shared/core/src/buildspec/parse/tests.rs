@@ -100,6 +100,14 @@ case!(
     "version: 0.2\nenv:\n  variables:\n    CODEBUILD_BUILD_ID: x\n    OK: fine\nphases: {}\n"
 );
 case!(
+    aws_names_cannot_be_exported,
+    "version: 0.2\nenv:\n  exported-variables:\n    - IMAGE_TAG\n    - AWS_REGION\nphases: {}\n"
+);
+case!(
+    reserved_names_in_a_build_matrix,
+    "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      env:\n        variables:\n          CODEBUILD_X: [a, b]\n          TARGET: [x86, arm]\nphases: {}\n"
+);
+case!(
     same_name_in_two_env_maps,
     "version: 0.2\nenv:\n  variables:\n    TOKEN: x\n  parameter-store:\n    TOKEN: /ci/token\n  secrets-manager:\n    TOKEN: ci:token\nphases: {}\n"
 );
