@@ -160,13 +160,16 @@ pub struct FilterInput<'a> {
     pub head_ref: Option<String>,
     /// `BASE_REF`.
     pub base_ref: Option<String>,
-    /// Changed files; `None` when they are not known (a pull request without a source host).
+    /// Changed files; `None` when the event has none or they are not known (see `has_files`).
     pub files: Option<&'a [String]>,
-    /// Whether the event has changed files at all (push and pull requests do).
+    /// Whether the event has changed files at all (push and pull requests do): then a `None`
+    /// in `files` means *unknown* and makes a `FILE_PATH` filter unevaluable.
     pub has_files: bool,
-    /// The head commit message; `None` when unknown or absent.
+    /// The head commit message; `None` when absent or unknown (see `has_commit_message`).
     pub commit_message: Option<&'a str>,
-    /// Whether the event has a commit message to learn (push and pull requests do).
+    /// Whether a `None` `commit_message` means *unknown* rather than absent: true for pull
+    /// requests, whose head commit message is not in the payload; false for pushes, whose
+    /// payload carries it (or has no head commit).
     pub has_commit_message: bool,
     /// `release.tag_name`.
     pub tag_name: Option<&'a str>,
