@@ -299,6 +299,12 @@ pub fn parse(event_name: &str, payload: &[u8]) -> Result<Trigger, ParseError> {
             let p: payload::Ping = serde_json::from_slice(payload).map_err(json_err)?;
             Ok(Trigger::Ping { zen: p.zen, hook_id: p.hook_id })
         }
+        "workflow_job" => Ok(Trigger::Ignored {
+            event: event_name.to_owned(),
+            reason: "workflow_job events (WORKFLOW_JOB_QUEUED, CodeBuild-hosted Actions runners) \
+                     are not supported by kiln"
+                .to_owned(),
+        }),
         other => Ok(Trigger::Ignored {
             event: other.to_owned(),
             reason: format!("{other} events have no CodeBuild event type"),
