@@ -200,3 +200,18 @@ fn missing_files_and_bad_payloads_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid push payload"));
 }
+
+#[test]
+fn human_output_lists_builds_variables_and_skips() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(CATALOG);
+    let out = f.resolve(
+        "octokit__pull_request.opened__1.json",
+        "pull_request",
+        &["--user-agent", "GitHub-Hookshot/044aadd"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
