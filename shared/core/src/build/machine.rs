@@ -175,9 +175,8 @@ mod tests {
     fn phases(on_failure: &[(PhaseName, OnFailure)]) -> Phases {
         let mut phases = Phases::default();
         for name in PhaseName::ALL {
-            let mut phase = Phase::default();
-            phase.on_failure = on_failure.iter().find(|(n, _)| *n == name).map(|(_, o)| o.clone());
-            *phases.get_mut(name) = Some(phase);
+            let on_failure = on_failure.iter().find(|(n, _)| *n == name).map(|(_, o)| o.clone());
+            *phases.get_mut(name) = Some(Phase { on_failure, ..Phase::default() });
         }
         phases
     }
