@@ -1,3 +1,5 @@
 //! kiln's build agent: runs one build from a build description and writes its summary.
 
+pub mod output;
+pub mod shell;
 pub mod upload;

@@ -1,0 +1,223 @@
+//! The build's output stream: kiln's own log lines and every command's stdout and stderr, masked
+//! for secrets, written as they come to each output (kiln's stdout, the build's log file).
+//!
+//! Command output is never held until a command exits: a reader thread forwards each chunk as
+//! soon as the pipe yields it. The masker may hold back the end of a chunk that could be the
+//! start of a secret; a ticker flushes it after [`FLUSH_AFTER`] of silence.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use kiln_core::logs::{LogMessage, Masker, format_line};
+
+/// How long the masker may hold a possible secret start before showing it.
+pub const FLUSH_AFTER: Duration = Duration::from_millis(20);
+
+/// How much of a phase attempt's output is kept for `RETRY-<regex>` matching (its end).
+const CAPTURE_LIMIT: usize = 1 << 20;
+
+/// Where output goes, shared by the agent and the reader threads. Cloning shares the stream.
+#[derive(Clone)]
+pub struct LogSink {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSink").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    secrets: Vec<String>,
+    masker: Masker,
+    outputs: Vec<Box<dyn Write + Send>>,
+    buf: Vec<u8>,
+    held_since: Option<Instant>,
+    capture: Option<Vec<u8>>,
+    observer: Option<Box<dyn FnMut(&str) + Send>>,
+}
+
+impl LogSink {
+    /// A stream masking `secrets`, written to every one of `outputs`.
+    pub fn new(secrets: &[String], outputs: Vec<Box<dyn Write + Send>>) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            secrets: secrets.to_vec(),
+            masker: Masker::new(secrets),
+            outputs,
+            buf: Vec::with_capacity(1 << 16),
+            held_since: None,
+            capture: None,
+            observer: None,
+        }));
+        let weak: Weak<Mutex<Inner>> = Arc::downgrade(&inner);
+        std::thread::spawn(move || {
+            while let Some(inner) = weak.upgrade() {
+                if let Ok(mut guard) = inner.lock()
+                    && guard.held_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER)
+                {
+                    guard.flush_held();
+                }
+                drop(inner);
+                std::thread::sleep(FLUSH_AFTER / 2);
+            }
+        });
+        Self { inner }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds secret values to mask from now on (values resolved after the stream began).
+    pub fn add_secrets(&self, secrets: &[String]) {
+        let mut inner = self.lock();
+        inner.flush_held();
+        inner.secrets.extend(secrets.iter().cloned());
+        inner.masker = Masker::new(&inner.secrets);
+    }
+
+    /// Calls `observer` with each of kiln's own log messages (unmasked text, no prefix), for a
+    /// progress display.
+    pub fn set_observer(&self, observer: Box<dyn FnMut(&str) + Send>) {
+        self.lock().observer = Some(observer);
+    }
+
+    /// Writes one of kiln's own lines.
+    pub fn line(&self, message: &LogMessage<'_>) {
+        let text = format_line(time::OffsetDateTime::now_utc(), message);
+        let mut inner = self.lock();
+        inner.flush_held();
+        if let Some(observer) = inner.observer.as_mut() {
+            observer(&message.to_string());
+        }
+        inner.write(text.as_bytes());
+        inner.flush_held();
+    }
+
+    /// Writes a chunk of command output.
+    pub fn output(&self, data: &[u8]) {
+        self.lock().write(data);
+    }
+
+    /// Starts keeping output for a phase attempt (for `RETRY-<regex>`), dropping what was kept.
+    pub fn start_capture(&self) {
+        self.lock().capture = Some(Vec::new());
+    }
+
+    /// What was kept since [`LogSink::start_capture`], unmasked.
+    pub fn captured(&self) -> String {
+        self.lock()
+            .capture
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .map(|s| s.into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Shows anything held back and flushes every output.
+    pub fn flush(&self) {
+        let mut inner = self.lock();
+        inner.flush_held();
+        for out in &mut inner.outputs {
+            let _ = out.flush();
+        }
+    }
+
+    /// Forwards everything read from `reader` until its end, on a new thread. The returned
+    /// receiver gets a message once the end was reached.
+    pub fn forward(&self, mut reader: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<()> {
+        let (done, ended) = std::sync::mpsc::channel();
+        let sink = self.clone();
+        std::thread::spawn(move || {
+            let mut chunk = vec![0u8; 1 << 16];
+            loop {
+                match reader.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => sink.output(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = done.send(());
+        });
+        ended
+    }
+}
+
+impl Inner {
+    fn write(&mut self, data: &[u8]) {
+        if let Some(capture) = self.capture.as_mut() {
+            capture.extend_from_slice(data);
+            if capture.len() > CAPTURE_LIMIT {
+                let cut = capture.len() - CAPTURE_LIMIT;
+                capture.drain(..cut);
+            }
+        }
+        if self.masker.is_empty() {
+            Self::emit(&mut self.outputs, data);
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.masker.push(data, &mut buf);
+        Self::emit(&mut self.outputs, &buf);
+        self.buf = buf;
+        self.held_since = self.masker.is_holding().then(Instant::now);
+    }
+
+    fn flush_held(&mut self) {
+        if self.masker.is_holding() {
+            let mut buf = Vec::new();
+            self.masker.flush(&mut buf);
+            Self::emit(&mut self.outputs, &buf);
+        }
+        self.held_since = None;
+    }
+
+    fn emit(outputs: &mut [Box<dyn Write + Send>], data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        for out in outputs.iter_mut() {
+            let _ = out.write_all(data);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn text(&self) -> String {
+            self.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+        }
+    }
+
+    #[test]
+    fn held_secret_start_is_flushed_after_a_pause() {
+        let out = Shared::default();
+        let sink = LogSink::new(&["topsecret".into()], vec![Box::new(out.clone())]);
+        sink.output(b"prompt: top");
+        assert_eq!(out.text(), "prompt: ");
+        std::thread::sleep(FLUSH_AFTER * 4);
+        assert_eq!(out.text(), "prompt: top");
+        sink.output(b"x topsecret\n");
+        assert_eq!(out.text(), "prompt: topx ***\n");
+    }
+}
