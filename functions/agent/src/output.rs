@@ -17,6 +17,9 @@ pub const FLUSH_AFTER: Duration = Duration::from_millis(20);
 /// How much of a phase attempt's output is kept for `RETRY-<regex>` matching (its end).
 const CAPTURE_LIMIT: usize = 1 << 20;
 
+/// A callback seeing each of kiln's own log messages.
+pub type Observer = Box<dyn FnMut(&str) + Send>;
+
 /// Where output goes, shared by the agent and the reader threads. Cloning shares the stream.
 #[derive(Clone)]
 pub struct LogSink {
@@ -36,7 +39,7 @@ struct Inner {
     buf: Vec<u8>,
     held_since: Option<Instant>,
     capture: Option<Vec<u8>>,
-    observer: Option<Box<dyn FnMut(&str) + Send>>,
+    observer: Option<Observer>,
 }
 
 impl LogSink {
@@ -54,10 +57,10 @@ impl LogSink {
         let weak: Weak<Mutex<Inner>> = Arc::downgrade(&inner);
         std::thread::spawn(move || {
             while let Some(inner) = weak.upgrade() {
-                if let Ok(mut guard) = inner.lock()
-                    && guard.held_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER)
-                {
-                    guard.flush_held();
+                if let Ok(mut guard) = inner.lock() {
+                    if guard.held_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER) {
+                        guard.flush_held();
+                    }
                 }
                 drop(inner);
                 std::thread::sleep(FLUSH_AFTER / 2);
@@ -80,7 +83,7 @@ impl LogSink {
 
     /// Calls `observer` with each of kiln's own log messages (unmasked text, no prefix), for a
     /// progress display.
-    pub fn set_observer(&self, observer: Box<dyn FnMut(&str) + Send>) {
+    pub fn set_observer(&self, observer: Observer) {
         self.lock().observer = Some(observer);
     }
 

@@ -253,14 +253,14 @@ impl ShellSession {
     ) -> io::Result<Exit> {
         self.prepare(overrides, run_as)?;
         let script = self.script(command);
-        let (reader, writer) = io::pipe()?;
-        let mut cmd = self.base_command(&script, overrides, run_as);
+        let mut cmd = self.base_command(&format!("exec 2>&1\n{script}"), overrides, run_as);
         {
             use std::os::unix::process::CommandExt;
-            cmd.stdout(writer.try_clone()?).stderr(writer).process_group(0);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::null()).process_group(0);
         }
         let mut child = cmd.spawn()?;
         drop(cmd);
+        let reader = child.stdout.take().ok_or_else(|| io::Error::other("no stdout pipe"))?;
         let ended = sink.forward(reader);
         let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
         self.groups.push(pid);
@@ -302,9 +302,7 @@ impl ShellSession {
     /// The current values of `names` (unset → `None`), in the build's shell state.
     pub fn query(&mut self, names: &[String]) -> io::Result<Vec<Option<String>>> {
         let mut script = String::new();
-        if self.persistent()
-            && let Some(restore) = &self.restore
-        {
+        if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
             script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
         }
         script.push_str("printf '%s\\0'");
@@ -332,9 +330,7 @@ impl ShellSession {
     /// cache keys); the initial environment if the shell cannot say.
     pub fn env_snapshot(&mut self) -> Vec<(String, String)> {
         let mut script = String::new();
-        if self.persistent()
-            && let Some(restore) = &self.restore
-        {
+        if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
             script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
         }
         script.push_str("exec env -0\n");

@@ -126,14 +126,10 @@ impl PhaseRun {
     }
 
     fn settle(&mut self) {
-        if let Cursor::Commands(i) = self.cursor
-            && i >= self.commands
-        {
+        if matches!(self.cursor, Cursor::Commands(i) if i >= self.commands) {
             self.cursor = Cursor::Finally(0);
         }
-        if let Cursor::Finally(i) = self.cursor
-            && i >= self.finally
-        {
+        if matches!(self.cursor, Cursor::Finally(i) if i >= self.finally) {
             self.cursor = Cursor::Done;
         }
     }
