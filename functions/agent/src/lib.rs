@@ -1,5 +1,6 @@
 //! kiln's build agent: runs one build from a build description and writes its summary.
 
+pub mod build;
 pub mod output;
 pub mod shell;
 pub mod upload;

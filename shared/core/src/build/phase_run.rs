@@ -121,6 +121,12 @@ impl PhaseRun {
         self.settle();
     }
 
+    /// Whether a command of this phase has failed (and was not retried), for
+    /// `CODEBUILD_BUILD_SUCCEEDING` inside the phase's `finally`.
+    pub fn has_failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
     fn may_retry(&self, output: &str) -> bool {
         self.retries_left > 0 && self.pattern.as_ref().is_none_or(|re| re.is_match(output))
     }
