@@ -24,7 +24,7 @@ enum Command {
     /// Print a JSON Schema of buildspec.yml for editors.
     Schema(schema::Args),
     /// Run one build of a working tree on this machine, as the cloud would.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Show which projects a GitHub delivery would build.
     Resolve(resolve::Args),
 }
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Schema(args) => schema::run(&args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Resolve(args) => resolve::run(&args),
     }
 }

@@ -8,5 +8,5 @@ mod summary;
 
 pub use download::{BuildspecSource, DownloadError};
 pub use request::{BuildRequest, Ports};
-pub use run::run_build;
+pub use run::{now_ms, run_build};
 pub use summary::BuildSummary;
