@@ -79,7 +79,6 @@ pub fn copy_source(source: &Path, dest: &Path, skip: &Path) -> Result<usize, Sou
             .into_iter()
             .filter_entry(|e| e.path().canonicalize().map_or(true, |p| p != skip))
             .filter_map(Result::ok)
-            .filter(|e| !e.file_type().is_dir())
             .filter_map(|e| e.path().strip_prefix(source).ok().map(Path::to_path_buf))
             .collect()
     };
@@ -93,6 +92,10 @@ pub fn copy_source(source: &Path, dest: &Path, skip: &Path) -> Result<usize, Sou
         let to = dest.join(&rel);
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(err(parent))?;
+        }
+        if meta.is_dir() {
+            std::fs::create_dir_all(&to).map_err(err(&to))?;
+            continue;
         }
         if meta.file_type().is_symlink() {
             let target = std::fs::read_link(&from).map_err(err(&from))?;
