@@ -20,7 +20,11 @@ fn t01_every_phase_succeeds() {
     )]);
     let out = p.run();
     assert_eq!(out.phase_types(), phases(&ALL_PHASES));
-    assert!(out.phases().iter().filter(|(t, _)| t != "COMPLETED").all(|(_, s)| s == "SUCCEEDED"), "{:?}", out.phases());
+    assert!(
+        out.phases().iter().filter(|(t, _)| t != "COMPLETED").all(|(_, s)| s == "SUCCEEDED"),
+        "{:?}",
+        out.phases()
+    );
     assert_eq!(out.status(), "SUCCEEDED");
     assert_eq!(out.file("s.txt").as_deref(), Some("1"));
     assert_eq!(out.log.matches("Running command echo x").count(), 3);
@@ -42,7 +46,10 @@ fn t02_install_failure_skips_everything_but_finally() {
     let (code, message) = out.context("INSTALL").expect("context");
     assert_eq!(code, "COMMAND_EXECUTION_ERROR");
     assert_eq!(message, "Error while executing command: false. Reason: exit status 1");
-    assert_eq!(out.phase_types(), phases(&["DOWNLOAD_SOURCE", "INSTALL", "FINALIZING", "COMPLETED"]));
+    assert_eq!(
+        out.phase_types(),
+        phases(&["DOWNLOAD_SOURCE", "INSTALL", "FINALIZING", "COMPLETED"])
+    );
     for f in ["pre", "build", "post"] {
         assert!(out.file(f).is_none(), "{f}");
     }
@@ -61,7 +68,10 @@ fn t03_pre_build_failure_skips_build_post_build_and_upload() {
         "version: 0.2\nphases:\n  pre_build:\n    commands: ['false']\n  build:\n    commands: [touch build]\n  post_build:\n    commands: [touch post]\nartifacts:\n  files: ['**/*']\n",
     )]);
     let out = p.run();
-    assert_eq!(out.phase_types(), phases(&["DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "FINALIZING", "COMPLETED"]));
+    assert_eq!(
+        out.phase_types(),
+        phases(&["DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "FINALIZING", "COMPLETED"])
+    );
     assert!(out.file("build").is_none() && out.file("post").is_none());
     assert_eq!(out.status(), "FAILED");
 }
@@ -202,7 +212,10 @@ fn t12_cwd_kept_across_phases() {
     }
     let p = Project::new(&[
         ("sub/keep", ""),
-        ("buildspec.yml", "version: 0.2\nphases:\n  install:\n    commands: [cd sub]\n  build:\n    commands:\n      - pwd > $CODEBUILD_SRC_DIR/p.txt\n"),
+        (
+            "buildspec.yml",
+            "version: 0.2\nphases:\n  install:\n    commands: [cd sub]\n  build:\n    commands:\n      - pwd > $CODEBUILD_SRC_DIR/p.txt\n",
+        ),
     ]);
     let out = p.run();
     assert_eq!(out.file("p.txt"), Some(out.src.join("sub").to_string_lossy().into_owned()));
@@ -244,7 +257,10 @@ fn t15_version_01_does_not_keep_cwd() {
     }
     let p = Project::new(&[
         ("sub/keep", ""),
-        ("buildspec.yml", "version: 0.1\nphases:\n  build:\n    commands:\n      - cd sub\n      - pwd > $CODEBUILD_SRC_DIR/p.txt\n"),
+        (
+            "buildspec.yml",
+            "version: 0.1\nphases:\n  build:\n    commands:\n      - cd sub\n      - pwd > $CODEBUILD_SRC_DIR/p.txt\n",
+        ),
     ]);
     let out = p.run();
     assert_eq!(out.file("p.txt"), Some(out.src.to_string_lossy().into_owned()));
@@ -285,7 +301,10 @@ fn t19_exit_status_in_message() {
     if !parser_ready() {
         return;
     }
-    let p = Project::new(&[("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - exit 3\n")]);
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - exit 3\n",
+    )]);
     let out = p.run();
     assert_eq!(out.phase("BUILD").as_deref(), Some("FAILED"));
     let (_, message) = out.context("BUILD").expect("context");
@@ -302,7 +321,10 @@ fn t20_bash_only_syntax_needs_shell_bash() {
         eprintln!("skipping: /bin/sh is not dash here");
         return;
     }
-    let p = Project::new(&[("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - '[[ 1 == 1 ]]'\n")]);
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - '[[ 1 == 1 ]]'\n",
+    )]);
     assert_eq!(p.run().phase("BUILD").as_deref(), Some("FAILED"));
     let p = Project::new(&[(
         "buildspec.yml",
@@ -316,7 +338,10 @@ fn t21_missing_buildspec() {
     let p = Project::new(&[("README", "no buildspec here")]);
     let out = p.run();
     assert_eq!(out.phase("DOWNLOAD_SOURCE").as_deref(), Some("FAILED"));
-    assert_eq!(out.context("DOWNLOAD_SOURCE"), Some(("YAML_FILE_ERROR".into(), "YAML file does not exist".into())));
+    assert_eq!(
+        out.context("DOWNLOAD_SOURCE"),
+        Some(("YAML_FILE_ERROR".into(), "YAML file does not exist".into()))
+    );
     assert_eq!(out.phase_types(), phases(&["DOWNLOAD_SOURCE", "FINALIZING", "COMPLETED"]));
     assert!(!out.log.contains("Running command"));
     assert_eq!(out.status(), "FAILED");
@@ -334,7 +359,9 @@ fn t22_bad_phase_name() {
     let out = p.run();
     let (code, message) = out.context("DOWNLOAD_SOURCE").expect("context");
     assert_eq!(code, "YAML_FILE_ERROR");
-    assert!(message.contains("Invalid buildspec phase name: POSTBUILD. Expecting: BUILD,INSTALL,POST_BUILD,PRE_BUILD"));
+    assert!(message.contains(
+        "Invalid buildspec phase name: POSTBUILD. Expecting: BUILD,INSTALL,POST_BUILD,PRE_BUILD"
+    ));
     assert!(message.starts_with("buildspec.yml:5:3"), "{message}");
     assert!(out.file("b").is_none());
     assert_eq!(out.status(), "FAILED");
@@ -375,7 +402,10 @@ fn t25_missing_custom_buildspec() {
     let out = p.run_with(&options, "");
     let (code, message) = out.context("DOWNLOAD_SOURCE").expect("context");
     assert_eq!(code, "YAML_FILE_ERROR");
-    assert_eq!(message, format!("stat {}: no such file or directory", out.src.join("ci/other.yml").display()));
+    assert_eq!(
+        message,
+        format!("stat {}: no such file or directory", out.src.join("ci/other.yml").display())
+    );
     assert_eq!(out.status(), "FAILED");
 }
 
@@ -408,7 +438,10 @@ fn t27_local_run_keeps_home() {
     if !parser_ready() {
         return;
     }
-    let p = Project::new(&[("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"$HOME\" > home.txt\n")]);
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"$HOME\" > home.txt\n",
+    )]);
     let out = p.run();
     assert_eq!(out.file("home.txt"), std::env::var("HOME").ok());
 }
@@ -447,7 +480,10 @@ fn t31_t33_build_id_arn_start_time() {
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - printf '%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n' \"$CODEBUILD_BUILD_ID\" \"$CODEBUILD_BUILD_ARN\" \"$CODEBUILD_START_TIME\" \"$CODEBUILD_CI\" \"$AWS_REGION\" \"$CODEBUILD_SRC_DIR\" > env.txt\n",
     )]);
-    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
     let out = p.run();
     let text = out.file("env.txt").expect("env.txt");
     let lines: Vec<&str> = text.lines().collect();

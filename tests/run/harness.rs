@@ -17,7 +17,10 @@ use serde_json::Value;
 /// Whether the buildspec parser is available in this checkout (it lands separately); tests
 /// that need it skip with a message when it is not.
 pub fn parser_ready() -> bool {
-    let ready = kiln_core::buildspec::parse("version: 0.2\nphases:\n  build:\n    commands:\n      - echo x\n").is_valid();
+    let ready = kiln_core::buildspec::parse(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo x\n",
+    )
+    .is_valid();
     if !ready {
         eprintln!("skipping: kiln_core::buildspec::parse is not available in this checkout yet");
     }
@@ -51,42 +54,79 @@ pub struct MemoryStore(Mutex<BTreeMap<(String, String), Vec<u8>>>);
 
 impl MemoryStore {
     fn info(key: &str, size: usize) -> ObjectInfo {
-        ObjectInfo { key: key.to_owned(), size: size as u64, last_modified_ms: 0, metadata: BTreeMap::new() }
+        ObjectInfo {
+            key: key.to_owned(),
+            size: size as u64,
+            last_modified_ms: 0,
+            metadata: BTreeMap::new(),
+        }
     }
 }
 
 impl ObjectStore for MemoryStore {
-    fn put_file<'a>(&'a self, b: &'a str, k: &'a str, p: &'a Path, _: &'a PutOptions) -> PortFuture<'a, ()> {
+    fn put_file<'a>(
+        &'a self,
+        b: &'a str,
+        k: &'a str,
+        p: &'a Path,
+        _: &'a PutOptions,
+    ) -> PortFuture<'a, ()> {
         Box::pin(async move {
-            let bytes = std::fs::read(p).map_err(|e| PortError::new(PortErrorKind::Permanent, "read").with_source(e))?;
-            self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?.insert((b.into(), k.into()), bytes);
+            let bytes = std::fs::read(p)
+                .map_err(|e| PortError::new(PortErrorKind::Permanent, "read").with_source(e))?;
+            self.0
+                .lock()
+                .map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?
+                .insert((b.into(), k.into()), bytes);
             Ok(())
         })
     }
-    fn put_bytes<'a>(&'a self, b: &'a str, k: &'a str, bytes: Vec<u8>, _: &'a PutOptions) -> PortFuture<'a, ()> {
+    fn put_bytes<'a>(
+        &'a self,
+        b: &'a str,
+        k: &'a str,
+        bytes: Vec<u8>,
+        _: &'a PutOptions,
+    ) -> PortFuture<'a, ()> {
         Box::pin(async move {
-            self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?.insert((b.into(), k.into()), bytes);
+            self.0
+                .lock()
+                .map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?
+                .insert((b.into(), k.into()), bytes);
             Ok(())
         })
     }
-    fn get_file<'a>(&'a self, b: &'a str, k: &'a str, dest: &'a Path) -> PortFuture<'a, ObjectInfo> {
+    fn get_file<'a>(
+        &'a self,
+        b: &'a str,
+        k: &'a str,
+        dest: &'a Path,
+    ) -> PortFuture<'a, ObjectInfo> {
         Box::pin(async move {
-            let map = self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
-            let bytes = map.get(&(b.into(), k.into())).ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
-            std::fs::write(dest, bytes).map_err(|e| PortError::new(PortErrorKind::Permanent, "write").with_source(e))?;
+            let map =
+                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
+            let bytes = map
+                .get(&(b.into(), k.into()))
+                .ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
+            std::fs::write(dest, bytes)
+                .map_err(|e| PortError::new(PortErrorKind::Permanent, "write").with_source(e))?;
             Ok(Self::info(k, bytes.len()))
         })
     }
     fn head<'a>(&'a self, b: &'a str, k: &'a str) -> PortFuture<'a, ObjectInfo> {
         Box::pin(async move {
-            let map = self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
-            let bytes = map.get(&(b.into(), k.into())).ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
+            let map =
+                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
+            let bytes = map
+                .get(&(b.into(), k.into()))
+                .ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
             Ok(Self::info(k, bytes.len()))
         })
     }
     fn list<'a>(&'a self, b: &'a str, prefix: &'a str) -> PortFuture<'a, Vec<ObjectInfo>> {
         Box::pin(async move {
-            let map = self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
+            let map =
+                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
             Ok(map
                 .iter()
                 .filter(|((bucket, key), _)| bucket == b && key.starts_with(prefix))
@@ -123,7 +163,11 @@ impl Project {
 
     /// Options for a run of this project.
     pub fn options(&self) -> LocalOptions {
-        LocalOptions { source: self.source.clone(), data_dir: self.data_dir.clone(), ..LocalOptions::default() }
+        LocalOptions {
+            source: self.source.clone(),
+            data_dir: self.data_dir.clone(),
+            ..LocalOptions::default()
+        }
     }
 
     /// Runs one build with `options` and `secrets` (a NAME=VALUE text).
@@ -134,8 +178,10 @@ impl Project {
         let store = MemoryStore::default();
         let secrets = FileSecretStore::parse(secrets).expect("secrets text");
         let ports = Ports { store: &store, secrets: &secrets };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let summary = runtime.block_on(run_build(&prepared.request, ports, &sink, &StopFlag::default()));
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let summary =
+            runtime.block_on(run_build(&prepared.request, ports, &sink, &StopFlag::default()));
         sink.flush();
         Outcome {
             summary: summary.to_json(),
@@ -205,7 +251,9 @@ impl Outcome {
 
     /// The content of a file of the working copy, without its final newline.
     pub fn file(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(self.src.join(path)).ok().map(|s| s.trim_end_matches('\n').to_owned())
+        std::fs::read_to_string(self.src.join(path))
+            .ok()
+            .map(|s| s.trim_end_matches('\n').to_owned())
     }
 
     /// Whether the log has a `Running command <command>` line.
@@ -215,5 +263,13 @@ impl Outcome {
 }
 
 /// The phases a build enters when nothing fails.
-pub const ALL_PHASES: [&str; 8] =
-    ["DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD", "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED"];
+pub const ALL_PHASES: [&str; 8] = [
+    "DOWNLOAD_SOURCE",
+    "INSTALL",
+    "PRE_BUILD",
+    "BUILD",
+    "POST_BUILD",
+    "UPLOAD_ARTIFACTS",
+    "FINALIZING",
+    "COMPLETED",
+];

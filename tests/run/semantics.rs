@@ -13,9 +13,12 @@ fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
     }
     let p = Project::new(&[(
         "buildspec.yml",
-        "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /app/token\n  secrets-manager:\n    DB: db-secret:password\nphases:\n  build:\n    commands:\n      - echo \"$TOKEN\"\n      - echo \"the token is ${TOKEN}, keep it\"\n      - printf 'split: s3cr'; sleep 0.005; printf 'et-t0ken\\n'\n      - echo \"$DB\" >&2\n      - echo \"$TOKEN\" | rev\n      - test \"$TOKEN\" = s3cret-t0ken\n",
+        "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /app/token\n  secrets-manager:\n    DB: db-secret:password\nphases:\n  build:\n    commands:\n      - echo \"$TOKEN\"\n      - echo \"the token is ${TOKEN}, keep it\"\n      - \"printf 'split: s3cr'; sleep 0.3; printf 'et-t0ken\\\\n'\"\n      - echo \"$DB\" >&2\n      - echo \"$TOKEN\" | rev\n      - test \"$TOKEN\" = s3cret-t0ken\n",
     )]);
-    let out = p.run_with(&p.options(), "/app/token=s3cret-t0ken\ndb-secret={\"password\":\"pa55word!\"}\n");
+    let out = p.run_with(
+        &p.options(),
+        "/app/token=s3cret-t0ken\ndb-secret={\"password\":\"pa55word!\"}\n",
+    );
     assert_eq!(out.status(), "SUCCEEDED", "{}", out.log);
     assert!(!out.log.contains("s3cret-t0ken"), "{}", out.log);
     assert!(!out.log.contains("pa55word!"), "{}", out.log);
@@ -92,11 +95,13 @@ fn run_as_switches_user_when_root() {
     if !parser_ready() {
         return;
     }
-    let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n");
-    let user_exists = std::process::Command::new("id").arg("nobody").output().is_ok_and(|o| o.status.success());
+    let root =
+        std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n");
+    let user_exists =
+        std::process::Command::new("id").arg("nobody").output().is_ok_and(|o| o.status.success());
     let p = Project::new(&[(
         "buildspec.yml",
-        "version: 0.2\nphases:\n  build:\n    run-as: nobody\n    commands:\n      - id -un > /tmp/kiln-run-as-$CODEBUILD_BUILD_NUMBER-$$.txt; id -un\n",
+        "version: 0.2\nphases:\n  build:\n    run-as: nobody\n    commands:\n      - id -un\n",
     )]);
     let out = p.run();
     if root && user_exists {
@@ -119,9 +124,13 @@ fn log_has_codebuild_lines_and_streams_output_in_order() {
         "version: 0.2\nphases:\n  build:\n    commands:\n      - echo one; echo two >&2; echo three\n      - exit 4\n",
     )]);
     let out = p.run();
-    let re = regex::Regex::new(r"^\[Container\] \d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} ").expect("regex");
+    let re = regex::Regex::new(r"^\[Container\] \d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} ")
+        .expect("regex");
     let lines: Vec<&str> = out.log.lines().collect();
-    let at = lines.iter().position(|l| l.ends_with("Running command echo one; echo two >&2; echo three")).expect("line");
+    let at = lines
+        .iter()
+        .position(|l| l.ends_with("Running command echo one; echo two >&2; echo three"))
+        .expect("line");
     assert!(re.is_match(lines[at]));
     assert_eq!(lines[at + 1..at + 4], ["one", "two", "three"]);
     assert!(lines[at + 4].ends_with("Running command exit 4"));
@@ -137,7 +146,10 @@ fn working_copy_leaves_the_source_clean_and_in_place_does_not_copy() {
     if !parser_ready() {
         return;
     }
-    let p = Project::new(&[("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: [touch made-by-build]\n")]);
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands: [touch made-by-build]\n",
+    )]);
     let out = p.run();
     assert!(out.src.join("made-by-build").exists());
     assert!(!p.source.join("made-by-build").exists());

@@ -3,7 +3,10 @@
 //!
 //! Command output is never held until a command exits: a reader thread forwards each chunk as
 //! soon as the pipe yields it. The masker may hold back the end of a chunk that could be the
-//! start of a secret; a ticker flushes it after [`FLUSH_AFTER`] of silence.
+//! start of a secret (only output that does not end with a newline can be held); a ticker
+//! flushes it after [`FLUSH_AFTER`] of silence [INF: long enough for a value printed in two
+//! writes, short enough not to be noticed], and kiln's next own line flushes it at once.
+//! The `RETRY-<regex>` capture keeps command output only, not kiln's own lines.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use kiln_core::logs::{LogMessage, Masker, format_line};
 
 /// How long the masker may hold a possible secret start before showing it.
-pub const FLUSH_AFTER: Duration = Duration::from_millis(20);
+pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
 /// How much of a phase attempt's output is kept for `RETRY-<regex>` matching (its end).
 const CAPTURE_LIMIT: usize = 1 << 20;
@@ -63,7 +66,7 @@ impl LogSink {
                     }
                 }
                 drop(inner);
-                std::thread::sleep(FLUSH_AFTER / 2);
+                std::thread::sleep(FLUSH_AFTER / 10);
             }
         });
         Self { inner }
@@ -95,7 +98,9 @@ impl LogSink {
         if let Some(observer) = inner.observer.as_mut() {
             observer(&message.to_string());
         }
+        let capture = inner.capture.take();
         inner.write(text.as_bytes());
+        inner.capture = capture;
         inner.flush_held();
     }
 
@@ -218,7 +223,7 @@ mod tests {
         let sink = LogSink::new(&["topsecret".into()], vec![Box::new(out.clone())]);
         sink.output(b"prompt: top");
         assert_eq!(out.text(), "prompt: ");
-        std::thread::sleep(FLUSH_AFTER * 4);
+        std::thread::sleep(FLUSH_AFTER * 2);
         assert_eq!(out.text(), "prompt: top");
         sink.output(b"x topsecret\n");
         assert_eq!(out.text(), "prompt: topx ***\n");

@@ -301,6 +301,7 @@ impl ShellSession {
 
     /// The current values of `names` (unset → `None`), in the build's shell state.
     pub fn query(&mut self, names: &[String]) -> io::Result<Vec<Option<String>>> {
+        self.prepare(&[], None)?;
         let mut script = String::new();
         if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
             script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
@@ -329,6 +330,7 @@ impl ShellSession {
     /// The exported environment in the build's shell state (for evaluating artifact names and
     /// cache keys); the initial environment if the shell cannot say.
     pub fn env_snapshot(&mut self) -> Vec<(String, String)> {
+        let _ = self.prepare(&[], None);
         let mut script = String::new();
         if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
             script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
