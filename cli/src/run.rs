@@ -13,7 +13,6 @@ use kiln_agent::local::{LocalOptions, prepare};
 use kiln_agent::output::LogSink;
 use kiln_agent::shell::StopFlag;
 use kiln_core::build::{Status, parse_duration};
-use kiln_core::ports::{ObjectInfo, ObjectStore, PortError, PortErrorKind, PortFuture, PutOptions};
 use kiln_local::FileSecretStore;
 
 mod progress;
@@ -118,7 +117,7 @@ fn run_inner(args: Args) -> Result<Status, String> {
     if let Some(p) = &progress {
         sink.set_observer(p.observer());
     }
-    let store = NoObjectStore;
+    let store = kiln_agent::description::UnavailableObjectStore;
     let ports = Ports { store: &store, secrets: &secrets };
     let stop = StopFlag::default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -175,50 +174,5 @@ impl AsFdFile for std::io::Stdout {
     fn as_fd_file(&self) -> Option<std::fs::File> {
         use std::os::fd::AsFd;
         self.as_fd().try_clone_to_owned().ok().map(std::fs::File::from)
-    }
-}
-
-/// The object store until the local one is wired in: every call is unavailable.
-struct NoObjectStore;
-
-impl NoObjectStore {
-    fn fail<'a, T: Send + 'a>(what: &str) -> PortFuture<'a, T> {
-        let error = PortError::new(PortErrorKind::Unavailable, what.to_owned());
-        Box::pin(async move { Err(error) })
-    }
-}
-
-impl ObjectStore for NoObjectStore {
-    fn put_file<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a std::path::Path,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Self::fail("put object")
-    }
-    fn put_bytes<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: Vec<u8>,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Self::fail("put object")
-    }
-    fn get_file<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a std::path::Path,
-    ) -> PortFuture<'a, ObjectInfo> {
-        Self::fail("get object")
-    }
-    fn head<'a>(&'a self, _: &'a str, _: &'a str) -> PortFuture<'a, ObjectInfo> {
-        Self::fail("head object")
-    }
-    fn list<'a>(&'a self, _: &'a str, _: &'a str) -> PortFuture<'a, Vec<ObjectInfo>> {
-        Self::fail("list objects")
     }
 }
