@@ -30,6 +30,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(code) = kiln_agent::tools::dispatch(&args) {
+        return code;
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(&args),

@@ -117,7 +117,7 @@ fn run_inner(args: Args) -> Result<Status, String> {
     if let Some(p) = &progress {
         sink.set_observer(p.observer());
     }
-    let store = kiln_agent::description::UnavailableObjectStore;
+    let store = kiln_local::FsObjectStore::new(&prepared.data_dir);
     let ports = Ports { store: &store, secrets: &secrets };
     let stop = StopFlag::default();
     let runtime = tokio::runtime::Builder::new_multi_thread()

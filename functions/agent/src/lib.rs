@@ -6,4 +6,5 @@ pub mod local;
 pub mod output;
 pub mod shell;
 pub mod source;
+pub mod tools;
 pub mod upload;

@@ -204,8 +204,16 @@ async fn download(
     sink.line(&LogMessage::Text("Processing environment variables"));
     let resolved = resolve_env(&buildspec, &request.project, ports.secrets).await?;
     sink.add_secrets(&resolved.secrets);
+    let mut base = request.base_env.clone();
+    let path = base.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
+    if let Some(path) =
+        crate::tools::install_on_path(&request.state_dir.join("bin"), path.as_deref())
+    {
+        base.retain(|(k, _)| k != "PATH");
+        base.push(("PATH".into(), path));
+    }
     let (env, warnings) = assemble_env(&EnvInputs {
-        base: request.base_env.clone(),
+        base,
         identity: &request.identity,
         start_ms: request.start_ms,
         src_dir: request.src_dir.to_string_lossy().into_owned(),

@@ -96,7 +96,7 @@ impl BuildSummary {
             build["resolvedSourceVersion"] = json!(v);
         }
         if let Some(artifacts) = &self.upload.artifacts {
-            build["artifacts"] = artifacts.clone();
+            build["artifacts"] = json!(artifacts);
         }
         build
     }
