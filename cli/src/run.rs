@@ -113,7 +113,10 @@ fn run_inner(args: Args) -> Result<Status, String> {
         Some(p) => Box::new(p.wrap(stdout_file)),
         None => stdout_file,
     };
-    let sink = LogSink::new(&[], vec![stdout_out, Box::new(log)]);
+    let sink = LogSink::new(
+        &[],
+        vec![stdout_out, Box::new(kiln_agent::output::BackgroundWriter::new(log))],
+    );
     if let Some(p) = &progress {
         sink.set_observer(p.observer());
     }

@@ -73,6 +73,7 @@ fn t03_pre_build_failure_skips_build_post_build_and_upload() {
         phases(&["DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "FINALIZING", "COMPLETED"])
     );
     assert!(out.file("build").is_none() && out.file("post").is_none());
+    assert!(out.objects.is_empty(), "{:?}", out.objects);
     assert_eq!(out.status(), "FAILED");
 }
 
@@ -103,8 +104,13 @@ fn t05_post_build_failure_still_uploads() {
     )]);
     let out = p.run();
     assert_eq!(out.phase("POST_BUILD").as_deref(), Some("FAILED"));
-    assert!(out.phase("UPLOAD_ARTIFACTS").is_some());
-    assert_eq!(out.file("out.txt").as_deref(), Some("out"));
+    assert_eq!(out.phase("UPLOAD_ARTIFACTS").as_deref(), Some("SUCCEEDED"));
+    assert_eq!(out.objects.len(), 1, "{:?}", out.objects);
+    assert!(
+        out.objects[0].starts_with("kiln-artifacts/") && out.objects[0].ends_with("/proj/out.txt"),
+        "{:?}",
+        out.objects
+    );
     assert_eq!(out.status(), "FAILED");
 }
 

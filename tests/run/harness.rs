@@ -183,7 +183,13 @@ impl Project {
         let summary =
             runtime.block_on(run_build(&prepared.request, ports, &sink, &StopFlag::default()));
         sink.flush();
+        let objects = store
+            .0
+            .lock()
+            .map(|m| m.keys().map(|(b, k)| format!("{b}/{k}")).collect())
+            .unwrap_or_default();
         Outcome {
+            objects,
             summary: summary.to_json(),
             log: memory.text(),
             src: prepared.request.src_dir.clone(),
@@ -204,6 +210,8 @@ pub struct Outcome {
     pub log: String,
     /// The working copy.
     pub src: PathBuf,
+    /// `bucket/key` of every object the build stored.
+    pub objects: Vec<String>,
 }
 
 impl Outcome {

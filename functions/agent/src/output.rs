@@ -17,8 +17,9 @@ use kiln_core::logs::{LogMessage, Masker, format_line};
 /// How long the masker may hold a possible secret start before showing it.
 pub const FLUSH_AFTER: Duration = Duration::from_secs(1);
 
-/// How much of a phase attempt's output is kept for `RETRY-<regex>` matching (its end).
-const CAPTURE_LIMIT: usize = 1 << 20;
+/// How much of a phase attempt's output is kept for `RETRY-<regex>` matching (its end; up to
+/// twice as much between trims).
+pub const CAPTURE_LIMIT: usize = 1 << 20;
 
 /// A callback seeing each of kiln's own log messages.
 pub type Observer = Box<dyn FnMut(&str) + Send>;
@@ -110,8 +111,14 @@ impl LogSink {
     }
 
     /// Starts keeping output for a phase attempt (for `RETRY-<regex>`), dropping what was kept.
+    /// Nothing is kept until this is called.
     pub fn start_capture(&self) {
         self.lock().capture = Some(Vec::new());
+    }
+
+    /// Stops keeping output.
+    pub fn stop_capture(&self) {
+        self.lock().capture = None;
     }
 
     /// What was kept since [`LogSink::start_capture`], unmasked.
@@ -154,11 +161,57 @@ impl LogSink {
     }
 }
 
+/// A writer that hands its bytes to a thread of its own, so a slow output (a log file on disk)
+/// does not hold up reading command output. Writes are kept in order; at most a few chunks
+/// wait in between. Dropping it waits for everything to be written.
+#[derive(Debug)]
+pub struct BackgroundWriter {
+    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    done: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundWriter {
+    /// Writes to `inner` from a new thread.
+    pub fn new(mut inner: impl Write + Send + 'static) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let done = std::thread::spawn(move || {
+            for chunk in rx {
+                if inner.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+            let _ = inner.flush();
+        });
+        Self { chunks: Some(tx), done: Some(done) }
+    }
+}
+
+impl Write for BackgroundWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let tx = self.chunks.as_ref().ok_or_else(|| std::io::Error::other("writer closed"))?;
+        tx.send(buf.to_vec()).map_err(|_| std::io::Error::other("writer thread ended"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for BackgroundWriter {
+    fn drop(&mut self) {
+        self.chunks.take();
+        if let Some(done) = self.done.take() {
+            let _ = done.join();
+        }
+    }
+}
+
 impl Inner {
     fn write(&mut self, data: &[u8]) {
         if let Some(capture) = self.capture.as_mut() {
             capture.extend_from_slice(data);
-            if capture.len() > CAPTURE_LIMIT {
+            if capture.len() > 2 * CAPTURE_LIMIT {
                 let cut = capture.len() - CAPTURE_LIMIT;
                 capture.drain(..cut);
             }

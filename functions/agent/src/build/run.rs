@@ -12,7 +12,7 @@ use kiln_core::build::{
     BuildMachine, EnvInputs, PhaseContext, PhaseEnd, PhaseRecord, PhaseRun, PhaseType, Status,
     Step, assemble_env,
 };
-use kiln_core::buildspec::{Buildspec, Command, PhaseName, Shell};
+use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell};
 use kiln_core::logs::LogMessage;
 
 use super::download::{DownloadError, load_buildspec, resolve_env};
@@ -258,12 +258,16 @@ fn run_phase(
     };
     let run_as = ready.run_as.iter().find(|(n, _)| *n == name).map(|(_, u)| u.clone());
     let mut run = PhaseRun::new(&phase);
+    sink.stop_capture();
     loop {
         let command = match run.next() {
             Step::Done(end) => return end,
             Step::Command { index, attempt } => {
                 if index == 0 {
-                    sink.start_capture();
+                    if matches!(&phase.on_failure, Some(OnFailure::Retry { pattern: Some(_), .. }))
+                    {
+                        sink.start_capture();
+                    }
                     if attempt > 1 {
                         let text =
                             format!("Retrying phase {} (attempt {attempt})", name.phase_type());

@@ -6,9 +6,11 @@
 //! runs in a new shell that first sources a restore script (variables, exports), starts in the
 //! saved working directory, runs the command text as written (a multi-line command is one unit
 //! whose last status counts; no implicit `set -e`), then saves `set`, `export -p` and `$PWD`
-//! with shell builtins. A command that `exit`s saves nothing: the next command sees the state
+//! with shell builtins, in one file. A command that `exit`s saves nothing: the next command sees the state
 //! from before it. A saved working directory that no longer exists falls back to
-//! `CODEBUILD_SRC_DIR`. Background children keep running after their command (as in
+//! `CODEBUILD_SRC_DIR`. State files are always written fresh (old ones are removed first,
+//! never truncated or renamed over): ext4 flushes a file to disk on close after either, which
+//! costs milliseconds per command. Background children keep running after their command (as in
 //! CodeBuild's container) until the build times out or is stopped, when every process group
 //! the build started is killed.
 
@@ -26,6 +28,12 @@ use nix::unistd::Pid;
 
 use super::state::{quote, restore_script};
 use crate::output::LogSink;
+
+/// The line that separates `set` output from `export -p` output in the saved state.
+const EXPORTS: &str = "__KILN_STATE_EXPORTS_7f3a__";
+
+/// The line that separates `export -p` output from the working directory in the saved state.
+const CWD: &str = "__KILN_STATE_CWD_7f3a__";
 
 /// How long a killed process group gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
@@ -126,6 +134,7 @@ pub struct ShellConfig {
 pub struct ShellSession {
     config: ShellConfig,
     restore: Option<PathBuf>,
+    saved: Option<(String, String)>,
     cwd: PathBuf,
     groups: Vec<i32>,
     stop: StopFlag,
@@ -136,7 +145,7 @@ impl ShellSession {
     pub fn new(config: ShellConfig, stop: StopFlag) -> io::Result<Self> {
         std::fs::create_dir_all(&config.state_dir)?;
         let cwd = config.src_dir.clone();
-        Ok(Self { config, restore: None, cwd, groups: Vec::new(), stop })
+        Ok(Self { config, restore: None, saved: None, cwd, groups: Vec::new(), stop })
     }
 
     /// Lets users other than kiln's write the state (for `run-as`).
@@ -158,7 +167,6 @@ impl ShellSession {
         if !self.persistent() {
             return command.to_owned();
         }
-        let path = |name: &str| quote(&self.state_file(name).to_string_lossy());
         let mut script = String::with_capacity(command.len() + 400);
         if let Some(restore) = &self.restore {
             script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
@@ -169,10 +177,8 @@ impl ShellSession {
             script.push_str("set -o posix\n");
         }
         script.push_str(&format!(
-            "set >| {vars}\nexport -p >| {exports}\nprintf '%s' \"$PWD\" >| {cwd}\nexit $__kiln_rc\n",
-            vars = path("vars"),
-            exports = path("exports"),
-            cwd = path("cwd"),
+            "{{ set; command printf '\\n%s\\n' {EXPORTS}; export -p; command printf '\\n%s\\n%s' {CWD} \"$PWD\"; }} >| {saved}\nexit $__kiln_rc\n",
+            saved = quote(&self.state_file("saved").to_string_lossy()),
         ));
         script
     }
@@ -203,7 +209,7 @@ impl ShellSession {
         cmd
     }
 
-    /// Writes the restore script when `overrides` must be applied over the saved state.
+    /// Writes the restore script: the saved state with `overrides` set over it.
     fn prepare(
         &mut self,
         overrides: &[(String, String)],
@@ -212,17 +218,16 @@ impl ShellSession {
         if !self.persistent() {
             return Ok(());
         }
-        let _ = std::fs::remove_file(self.state_file("vars"));
-        if self.restore.is_some() {
-            let vars = std::fs::read_to_string(self.state_file("vars.last")).unwrap_or_default();
-            let exports = std::fs::read_to_string(self.state_file("exports")).unwrap_or_default();
+        let _ = std::fs::remove_file(self.state_file("saved"));
+        if let Some((vars, exports)) = &self.saved {
             let mut extra = overrides.to_vec();
             if let Some(user) = run_as {
                 extra.push(("HOME".into(), user.home.clone()));
                 extra.push(("USER".into(), user.name.clone()));
             }
             let path = self.state_file("restore.sh");
-            std::fs::write(&path, restore_script(&vars, &exports, &extra))?;
+            let _ = std::fs::remove_file(&path);
+            std::fs::write(&path, restore_script(vars, exports, &extra))?;
             self.restore = Some(path);
         }
         Ok(())
@@ -230,14 +235,21 @@ impl ShellSession {
 
     /// Reads back what the command saved (0.2), if it saved anything.
     fn collect(&mut self) {
-        if !self.persistent()
-            || std::fs::rename(self.state_file("vars"), self.state_file("vars.last")).is_err()
-        {
+        if !self.persistent() {
             return;
         }
-        self.restore = Some(self.state_file("restore.sh"));
-        if let Ok(cwd) = std::fs::read_to_string(self.state_file("cwd")) {
-            self.cwd = PathBuf::from(cwd);
+        let Ok(text) = std::fs::read_to_string(self.state_file("saved")) else { return };
+        let exports_mark = format!("\n{EXPORTS}\n");
+        let cwd_mark = format!("\n{CWD}\n");
+        let (Some(e), Some(c)) = (text.rfind(&exports_mark), text.rfind(&cwd_mark)) else { return };
+        if e > c {
+            return;
+        }
+        self.saved =
+            Some((text[..e + 1].to_owned(), text[e + exports_mark.len()..c + 1].to_owned()));
+        self.cwd = PathBuf::from(&text[c + cwd_mark.len()..]);
+        if self.restore.is_none() {
+            self.restore = Some(self.state_file("restore.sh"));
         }
     }
 
