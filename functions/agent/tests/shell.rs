@@ -112,3 +112,29 @@ fn timeout_kills_the_group_with_background_children() {
             .contains(") Z ");
     assert!(!alive, "background child {pid} survived the timeout");
 }
+
+#[test]
+fn stop_kills_the_running_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    let stop = StopFlag::default();
+    let config = ShellConfig {
+        program: "sh".into(),
+        version: Version::V0_2,
+        src_dir: src,
+        state_dir: dir.path().join("state"),
+        env: vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())],
+    };
+    let mut s = ShellSession::new(config, stop.clone()).expect("session");
+    let sink = LogSink::new(&[], vec![Box::new(Shared::default())]);
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stop.stop();
+    });
+    let started = Instant::now();
+    let exit = s.run("sleep 60", &[], None, None, &sink).expect("run");
+    assert_eq!(exit, Exit::Stopped);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    stopper.join().expect("stopper");
+}
