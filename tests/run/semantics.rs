@@ -13,7 +13,7 @@ fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
     }
     let p = Project::new(&[(
         "buildspec.yml",
-        "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /app/token\n  secrets-manager:\n    DB: db-secret:password\nphases:\n  build:\n    commands:\n      - echo \"$TOKEN\"\n      - echo \"the token is ${TOKEN}, keep it\"\n      - \"printf 'split: s3cr'; sleep 0.3; printf 'et-t0ken\\\\n'\"\n      - echo \"$DB\" >&2\n      - echo \"$TOKEN\" | rev\n      - test \"$TOKEN\" = s3cret-t0ken\n",
+        "version: 0.2\nenv:\n  exported-variables: [TOKEN, DB]\n  parameter-store:\n    TOKEN: /app/token\n  secrets-manager:\n    DB: db-secret:password\nphases:\n  build:\n    commands:\n      - echo \"$TOKEN\"\n      - echo \"the token is ${TOKEN}, keep it\"\n      - \"printf 'split: s3cr'; sleep 0.3; printf 'et-t0ken\\\\n'\"\n      - echo \"$DB\" >&2\n      - echo \"$TOKEN\" | rev\n      - test \"$TOKEN\" = s3cret-t0ken\n",
     )]);
     let out = p.run_with(
         &p.options(),
@@ -26,6 +26,11 @@ fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
     assert!(out.log.contains("the token is ***, keep it"));
     assert!(out.log.contains("split: ***\n"));
     assert!(out.log.contains("nek0t-terc3s"), "a transformed value is not masked");
+    assert_eq!(
+        out.summary["exportedEnvironmentVariables"],
+        serde_json::json!([]),
+        "secrets are never exported"
+    );
 }
 
 #[test]

@@ -34,6 +34,7 @@ struct Ready {
     shell: ShellSession,
     program: String,
     run_as: Vec<(PhaseName, RunAs)>,
+    secret_names: Vec<String>,
 }
 
 /// Runs the build described by `request` to its end, writing its log to `sink`.
@@ -242,7 +243,28 @@ async fn download(
     if !run_as.is_empty() {
         let _ = shell.share_state_dir();
     }
-    Ok(Ready { buildspec, shell, program: program.to_owned(), run_as })
+    let mut secret_names: Vec<String> = buildspec
+        .env
+        .parameter_store
+        .iter()
+        .map(|(n, _)| n.clone())
+        .chain(buildspec.env.secrets_manager.iter().map(|(n, _)| n.clone()))
+        .collect();
+    if let Some(environment) = &request.project.environment {
+        secret_names.extend(
+            environment
+                .environment_variables
+                .iter()
+                .filter(|v| {
+                    matches!(
+                        v.variable_type.as_deref(),
+                        Some("PARAMETER_STORE" | "SECRETS_MANAGER")
+                    )
+                })
+                .map(|v| v.name.clone()),
+        );
+    }
+    Ok(Ready { buildspec, shell, program: program.to_owned(), run_as, secret_names })
 }
 
 /// Runs one buildspec phase's commands and `finally`.
@@ -316,15 +338,16 @@ fn command_at(commands: &[Command], index: usize) -> Option<&Command> {
     commands.get(index)
 }
 
-/// `env.exported-variables` with their values now (names starting with `AWS_` cannot be
-/// exported; unset names are left out).
+/// `env.exported-variables` with their values now. Names starting with `AWS_` and variables
+/// taken from parameter-store or secrets-manager cannot be exported (spec §1.3); unset names
+/// are left out.
 fn exported_variables(ready: &mut Ready) -> Vec<(String, String)> {
     let names: Vec<String> = ready
         .buildspec
         .env
         .exported_variables
         .iter()
-        .filter(|n| !n.starts_with("AWS_"))
+        .filter(|n| !n.starts_with("AWS_") && !ready.secret_names.contains(n))
         .cloned()
         .collect();
     if names.is_empty() {
