@@ -24,17 +24,21 @@ enum Command {
     /// Print a JSON Schema of buildspec.yml for editors.
     Schema(schema::Args),
     /// Run one build of a working tree on this machine, as the cloud would.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Show which projects a GitHub delivery would build.
     Resolve(resolve::Args),
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(code) = kiln_agent::tools::dispatch(&args) {
+        return code;
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Schema(args) => schema::run(&args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Resolve(args) => resolve::run(&args),
     }
 }

@@ -1,13 +1,181 @@
-//! `kiln run`.
+//! `kiln run`: one build of a working tree on this machine, as the cloud would run it.
+//!
+//! Exit codes: 0 when the build SUCCEEDED, 1 when it did not, 2 on usage or configuration
+//! errors. The log goes to stdout and to `DATA_DIR/builds/<project>/<n>/build.log`; on a
+//! terminal a progress line (phase, elapsed time) follows it on stderr.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use kiln_agent::build::{Ports, run_build};
+use kiln_agent::local::{LocalOptions, prepare};
+use kiln_agent::output::LogSink;
+use kiln_agent::shell::StopFlag;
+use kiln_core::build::{Status, parse_duration};
+use kiln_local::FileSecretStore;
+
+mod progress;
 
 /// Arguments of `kiln run`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The source directory to build.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    source: PathBuf,
+    /// The buildspec, relative to the source (default: the project's, else buildspec.yml).
+    #[arg(long, value_name = "PATH")]
+    buildspec: Option<String>,
+    /// The project: its name alone, or which one of --config.
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// A project catalog (CodeBuild project JSON or YAML).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A start-build environment override (highest precedence); repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Values for parameter-store and secrets-manager: NAME=VALUE lines.
+    #[arg(long, value_name = "FILE")]
+    secrets: Option<PathBuf>,
+    /// A GitHub webhook delivery to build as (with --event-name).
+    #[arg(long, value_name = "FILE", requires = "event_name")]
+    event: Option<PathBuf>,
+    /// The delivery's event name (X-GitHub-Event).
+    #[arg(long, value_name = "NAME", requires = "event")]
+    event_name: Option<String>,
+    /// The build timeout: 90s, 5m, 1h (default: the project's timeoutInMinutes, else 60m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    timeout: Option<std::time::Duration>,
+    /// Where working copies, build numbers, logs and objects live.
+    #[arg(long, value_name = "DIR", default_value = ".kiln")]
+    data_dir: PathBuf,
+    /// Write the build as BatchGetBuilds JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+    /// Build the source directory itself instead of a fresh copy.
+    #[arg(long)]
+    in_place: bool,
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
 
 /// Runs `kiln run`.
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("kiln run: not available yet");
-    ExitCode::from(2)
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(args) {
+        Ok(Status::Succeeded) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("kiln run: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: Args) -> Result<Status, String> {
+    if args.event.is_some() {
+        return Err("--event is not supported by this build of kiln yet".into());
+    }
+    let secrets = match &args.secrets {
+        Some(path) => FileSecretStore::open(path).map_err(|e| error_chain(&e))?,
+        None => FileSecretStore::empty(),
+    };
+    let options = LocalOptions {
+        source: args.source.clone(),
+        buildspec: args.buildspec.clone(),
+        project: args.project.clone(),
+        config: args.config.clone(),
+        env: args.env.clone(),
+        timeout: args.timeout,
+        data_dir: args.data_dir.clone(),
+        in_place: args.in_place,
+    };
+    let prepared = prepare(&options).map_err(|e| error_chain(&e))?;
+    let log = std::fs::File::create(&prepared.log_path)
+        .map_err(|e| format!("create log file {}: {e}", prepared.log_path.display()))?;
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal() && std::io::stderr().is_terminal();
+    let stdout_file: Box<dyn Write + Send> = match stdout.as_fd_file() {
+        Some(file) => Box::new(file),
+        None => Box::new(std::io::stdout()),
+    };
+    let progress = terminal.then(progress::Progress::start);
+    let stdout_out: Box<dyn Write + Send> = match &progress {
+        Some(p) => Box::new(p.wrap(stdout_file)),
+        None => stdout_file,
+    };
+    let sink = LogSink::new(
+        &[],
+        vec![stdout_out, Box::new(kiln_agent::output::BackgroundWriter::new(log))],
+    );
+    if let Some(p) = &progress {
+        sink.set_observer(p.observer());
+    }
+    let store = kiln_local::FsObjectStore::new(&prepared.data_dir);
+    let ports = Ports { store: &store, secrets: &secrets };
+    let stop = StopFlag::default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("start the runtime: {e}"))?;
+    let summary = runtime.block_on(async {
+        let watcher = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                watcher.stop();
+            }
+        });
+        run_build(&prepared.request, ports, &sink, &stop).await
+    });
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let line = format!(
+        "Build {} {} (log: {})",
+        summary.identity.id(),
+        summary.status,
+        prepared.log_path.display()
+    );
+    sink.line(&kiln_core::logs::LogMessage::Text(&line));
+    sink.flush();
+    if let Some(path) = &args.summary {
+        let json = serde_json::to_string_pretty(&summary.to_json()).map_err(|e| e.to_string())?;
+        std::fs::write(path, json + "\n")
+            .map_err(|e| format!("write summary {}: {e}", path.display()))?;
+    }
+    Ok(summary.status)
+}
+
+/// An error and its causes, joined with `: `.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Standard output as a plain file (no line buffering), for throughput.
+trait AsFdFile {
+    fn as_fd_file(&self) -> Option<std::fs::File>;
+}
+
+impl AsFdFile for std::io::Stdout {
+    fn as_fd_file(&self) -> Option<std::fs::File> {
+        use std::os::fd::AsFd;
+        self.as_fd().try_clone_to_owned().ok().map(std::fs::File::from)
+    }
 }

@@ -1,3 +1,10 @@
 //! kiln's build agent: runs one build from a build description and writes its summary.
 
+pub mod build;
+pub mod description;
+pub mod local;
+pub mod output;
+pub mod shell;
+pub mod source;
+pub mod tools;
 pub mod upload;

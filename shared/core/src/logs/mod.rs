@@ -1,1 +1,7 @@
 //! Build log lines in CodeBuild's format, phase markers and secret masking.
+
+mod line;
+mod mask;
+
+pub use line::{LogMessage, format_line};
+pub use mask::{Masker, mask_all};

@@ -1,0 +1,245 @@
+//! DOWNLOAD_SOURCE: finding and reading the buildspec, resolving parameter-store and
+//! secrets-manager values.
+//!
+//! Messages follow CodeBuild's (spec §1.1, §1.6): a missing default buildspec is
+//! `YAML file does not exist`; a missing custom path is
+//! `stat <absolute path>: no such file or directory`; an invalid buildspec gives the parser's
+//! `file:line:col` diagnostics. Missing secrets fail the phase with `CLIENT_ERROR` [INF: the
+//! status code is undocumented] and a message naming every missing one:
+//! `Parameter does not exist: <name>`, `Secret does not exist: <id>`.
+
+use std::path::Path;
+
+use kiln_core::build::PhaseContext;
+use kiln_core::buildspec::{Buildspec, SecretRef, parse};
+use kiln_core::ports::{PortErrorKind, SecretStore};
+use kiln_core::project::Project;
+
+/// Where the buildspec comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildspecSource {
+    /// `buildspec.yml` at the source root.
+    Default,
+    /// A path relative to the source root.
+    Path(String),
+    /// The whole buildspec text.
+    Inline(String),
+}
+
+impl BuildspecSource {
+    /// The source for a project's `source.buildspec` setting: a YAML mapping containing a
+    /// `version:` key is an inline buildspec [INF, spec §1.1], anything else a path.
+    pub fn from_setting(setting: Option<&str>) -> Self {
+        match setting.map(str::trim) {
+            None | Some("") => Self::Default,
+            Some(text) if text.lines().any(|l| l.trim_start().starts_with("version:")) => {
+                Self::Inline(text.to_owned())
+            }
+            Some(path) => Self::Path(path.to_owned()),
+        }
+    }
+}
+
+/// Why DOWNLOAD_SOURCE failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// The buildspec file is absent or unreadable.
+    #[error("{0}")]
+    Missing(String),
+    /// The buildspec is invalid: the diagnostics' headlines.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// Secrets could not be resolved.
+    #[error("{}", .0.join("; "))]
+    Secrets(Vec<String>),
+    /// `run-as` cannot be honoured.
+    #[error("{0}")]
+    RunAs(String),
+}
+
+impl DownloadError {
+    /// The phase context CodeBuild would show.
+    pub fn context(&self) -> PhaseContext {
+        match self {
+            Self::Missing(_) | Self::Invalid(_) => PhaseContext::yaml(self.to_string()),
+            Self::Secrets(_) | Self::RunAs(_) => {
+                PhaseContext::new("CLIENT_ERROR", self.to_string())
+            }
+        }
+    }
+}
+
+/// A buildspec that was read, with the headlines of its warnings.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The buildspec.
+    pub buildspec: Buildspec,
+    /// `file:line:col: warning: message` for each warning.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and parses the buildspec.
+pub fn load_buildspec(src_dir: &Path, source: &BuildspecSource) -> Result<Loaded, DownloadError> {
+    let (file, text) = match source {
+        BuildspecSource::Inline(text) => ("buildspec".to_owned(), text.clone()),
+        BuildspecSource::Default => {
+            let path = src_dir.join("buildspec.yml");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|_| DownloadError::Missing("YAML file does not exist".into()))?;
+            ("buildspec.yml".to_owned(), text)
+        }
+        BuildspecSource::Path(rel) => {
+            let path = src_dir.join(rel);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                let reason = match e.kind() {
+                    std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                    _ => e.to_string(),
+                };
+                DownloadError::Missing(format!("stat {}: {reason}", path.display()))
+            })?;
+            (rel.clone(), text)
+        }
+    };
+    let parsed = parse(&text);
+    let warnings =
+        parsed.diagnostics.iter().filter(|d| !d.is_error()).map(|d| d.headline(&file)).collect();
+    match parsed.buildspec {
+        Some(buildspec) => Ok(Loaded { buildspec, warnings }),
+        None => Err(DownloadError::Invalid(parsed.errors().map(|d| d.headline(&file)).collect())),
+    }
+}
+
+/// Resolved variables: the buildspec's layer, the project's layer, and every secret value.
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedEnv {
+    /// `env.variables`, then `parameter-store`, then `secrets-manager` values.
+    pub buildspec: Vec<(String, String)>,
+    /// The project's `environmentVariables`.
+    pub project: Vec<(String, String)>,
+    /// Values to mask.
+    pub secrets: Vec<String>,
+}
+
+/// Resolves the buildspec's and the project's variables through `store`.
+pub async fn resolve_env(
+    buildspec: &Buildspec,
+    project: &Project,
+    store: &dyn SecretStore,
+) -> Result<ResolvedEnv, DownloadError> {
+    let mut out =
+        ResolvedEnv { buildspec: buildspec.env.variables.clone(), ..ResolvedEnv::default() };
+    let mut missing = Vec::new();
+    for (name, parameter) in &buildspec.env.parameter_store {
+        match parameter_value(store, parameter).await {
+            Ok(value) => push_secret(&mut out.buildspec, &mut out.secrets, name, value),
+            Err(message) => missing.push(message),
+        }
+    }
+    for (name, reference) in &buildspec.env.secrets_manager {
+        match secret_value(store, reference).await {
+            Ok(value) => push_secret(&mut out.buildspec, &mut out.secrets, name, value),
+            Err(message) => missing.push(message),
+        }
+    }
+    let variables = project
+        .environment
+        .as_ref()
+        .map(|e| e.environment_variables.as_slice())
+        .unwrap_or_default();
+    for var in variables {
+        match var.variable_type.as_deref().unwrap_or("PLAINTEXT") {
+            "PARAMETER_STORE" => match parameter_value(store, &var.value).await {
+                Ok(value) => push_secret(&mut out.project, &mut out.secrets, &var.name, value),
+                Err(message) => missing.push(message),
+            },
+            "SECRETS_MANAGER" => match secret_value(store, &parse_secret_ref(&var.value)).await {
+                Ok(value) => push_secret(&mut out.project, &mut out.secrets, &var.name, value),
+                Err(message) => missing.push(message),
+            },
+            _ => out.project.push((var.name.clone(), var.value.clone())),
+        }
+    }
+    if missing.is_empty() { Ok(out) } else { Err(DownloadError::Secrets(missing)) }
+}
+
+fn push_secret(
+    layer: &mut Vec<(String, String)>,
+    secrets: &mut Vec<String>,
+    name: &str,
+    value: String,
+) {
+    secrets.push(value.clone());
+    layer.push((name.to_owned(), value));
+}
+
+async fn parameter_value(store: &dyn SecretStore, name: &str) -> Result<String, String> {
+    store.get_parameter(name).await.map_err(|e| match e.kind {
+        PortErrorKind::NotFound => format!("Parameter does not exist: {name}"),
+        _ => format!("Parameter could not be read: {name}"),
+    })
+}
+
+async fn secret_value(store: &dyn SecretStore, reference: &SecretRef) -> Result<String, String> {
+    let id = &reference.secret_id;
+    let text = store
+        .get_secret(id, reference.version_stage.as_deref(), reference.version_id.as_deref())
+        .await
+        .map_err(|e| match e.kind {
+            PortErrorKind::NotFound => format!("Secret does not exist: {id}"),
+            _ => format!("Secret could not be read: {id}"),
+        })?;
+    let Some(key) = &reference.json_key else { return Ok(text) };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| format!("Secret {id} is not JSON, cannot read key {key}"))?;
+    match json.get(key) {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(other) => Ok(other.to_string()),
+        None => Err(format!("Secret {id} has no key {key}")),
+    }
+}
+
+/// A project `SECRETS_MANAGER` value: `secret-id[:json-key[:version-stage[:version-id]]]`, the
+/// id possibly an ARN (`arn:aws:secretsmanager:<region>:<account>:secret:<name>`).
+pub fn parse_secret_ref(value: &str) -> SecretRef {
+    let parts: Vec<&str> = value.split(':').collect();
+    let (id_parts, rest) = if value.starts_with("arn:") && parts.len() >= 7 {
+        parts.split_at(7)
+    } else {
+        parts.split_at(1)
+    };
+    let field = |i: usize| rest.get(i).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
+    SecretRef {
+        secret_id: id_parts.join(":"),
+        json_key: field(0),
+        version_stage: field(1),
+        version_id: field(2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_or_path() {
+        assert_eq!(BuildspecSource::from_setting(None), BuildspecSource::Default);
+        assert_eq!(
+            BuildspecSource::from_setting(Some("ci/b.yml")),
+            BuildspecSource::Path("ci/b.yml".into())
+        );
+        assert!(matches!(
+            BuildspecSource::from_setting(Some("version: 0.2\nphases: {}\n")),
+            BuildspecSource::Inline(_)
+        ));
+    }
+
+    #[test]
+    fn secret_refs() {
+        let r = parse_secret_ref("arn:aws:secretsmanager:us-east-1:1:secret:db-AbC:password::v1");
+        assert_eq!(r.secret_id, "arn:aws:secretsmanager:us-east-1:1:secret:db-AbC");
+        assert_eq!(r.json_key.as_deref(), Some("password"));
+        assert_eq!(r.version_stage, None);
+        assert_eq!(r.version_id.as_deref(), Some("v1"));
+        assert_eq!(parse_secret_ref("plain").secret_id, "plain");
+    }
+}
