@@ -58,6 +58,31 @@ pub struct Args {
     in_place: bool,
 }
 
+/// Makes the build look like the one the delivery would start in the cloud: its source
+/// version, the commit it names, its initiator and every `CODEBUILD_WEBHOOK_*` variable.
+///
+/// The working tree is built as it is: kiln does not check out the delivery's commit, so
+/// `CODEBUILD_RESOLVED_SOURCE_VERSION` names the commit the cloud build would have fetched.
+fn apply_event(
+    request: &mut kiln_agent::build::BuildRequest,
+    event_name: &str,
+    body: &[u8],
+) -> Result<(), kiln_core::project::LocalEventError> {
+    let delivery =
+        kiln_core::project::request_for_local_event(&request.project.name, event_name, body)?;
+    for var in delivery.environment_variables {
+        match var.name.as_str() {
+            "CODEBUILD_SOURCE_VERSION" => request.source_version = Some(var.value),
+            "CODEBUILD_RESOLVED_SOURCE_VERSION" => {
+                request.resolved_source_version = Some(var.value)
+            }
+            "CODEBUILD_INITIATOR" => request.initiator = var.value,
+            _ => request.builtins.push((var.name, var.value)),
+        }
+    }
+    Ok(())
+}
+
 fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
@@ -82,9 +107,6 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn run_inner(args: Args) -> Result<Status, String> {
-    if args.event.is_some() {
-        return Err("--event is not supported by this build of kiln yet".into());
-    }
     let secrets = match &args.secrets {
         Some(path) => FileSecretStore::open(path).map_err(|e| error_chain(&e))?,
         None => FileSecretStore::empty(),
@@ -99,7 +121,25 @@ fn run_inner(args: Args) -> Result<Status, String> {
         data_dir: args.data_dir.clone(),
         in_place: args.in_place,
     };
-    let prepared = prepare(&options).map_err(|e| error_chain(&e))?;
+    let event = match (&args.event, &args.event_name) {
+        (Some(path), Some(name)) => Some((
+            std::fs::read(path)
+                .map_err(|e| format!("read the delivery {}: {e}", path.display()))?,
+            name.clone(),
+            path.clone(),
+        )),
+        _ => None,
+    };
+    if let Some((body, name, path)) = &event {
+        // Refuse a delivery that builds nothing before a build number is taken.
+        kiln_core::project::request_for_local_event("", name, body)
+            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
+    }
+    let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
+    if let Some((body, name, path)) = &event {
+        apply_event(&mut prepared.request, name, body)
+            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
+    }
     let log = std::fs::File::create(&prepared.log_path)
         .map_err(|e| format!("create log file {}: {e}", prepared.log_path.display()))?;
     let stdout = std::io::stdout();

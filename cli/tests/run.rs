@@ -4,17 +4,6 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-fn parser_ready() -> bool {
-    let ready = kiln_core::buildspec::parse(
-        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo x\n",
-    )
-    .is_valid();
-    if !ready {
-        eprintln!("skipping: kiln_core::buildspec::parse is not available in this checkout yet");
-    }
-    ready
-}
-
 fn kiln() -> Command {
     Command::cargo_bin("kiln").expect("kiln binary")
 }
@@ -28,9 +17,6 @@ fn project(dir: &Path, buildspec: &str) -> std::path::PathBuf {
 
 #[test]
 fn exit_codes_and_summary() {
-    if !parser_ready() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let source =
         project(dir.path(), "version: 0.2\nphases:\n  build:\n    commands:\n      - echo built\n");
@@ -110,9 +96,6 @@ fn usage_and_configuration_errors_exit_2() {
 
 #[test]
 fn quickstart_succeeds_in_seconds() {
-    if !parser_ready() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
     let summary = dir.path().join("summary.json");
@@ -137,4 +120,125 @@ fn quickstart_succeeds_in_seconds() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("Hello from kiln, built at"), "{stdout}");
     assert!(!example.join("dist").exists(), "the build must not write into the example");
+}
+
+/// A build started from a delivery file sees the variables the cloud build would (T34–T37),
+/// and a delivery that builds nothing is refused before a build number is taken.
+mod event {
+    use super::{kiln, project};
+
+    const BEFORE: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const AFTER: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const HEAD: &str = "cccccccccccccccccccccccccccccccccccccccc";
+    const DUMP: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - env | grep -E '^CODEBUILD_(WEBHOOK|SOURCE|RESOLVED|INITIATOR)' | sort > \"$CODEBUILD_SRC_DIR/../vars.txt\"\n";
+
+    fn repo() -> serde_json::Value {
+        serde_json::json!({"full_name": "octo/repo", "name": "repo", "owner": {"login": "octo"},
+            "clone_url": "https://github.com/octo/repo.git", "html_url": "https://github.com/octo/repo"})
+    }
+
+    /// Runs a build of a fresh project from `payload` and returns the variables it saw.
+    fn variables(event_name: &str, payload: &serde_json::Value) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = project(dir.path(), DUMP);
+        let event = dir.path().join("event.json");
+        std::fs::write(&event, payload.to_string()).expect("event");
+        let output = kiln()
+            .arg("run")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("--source")
+            .arg(&source)
+            .arg("--event")
+            .arg(&event)
+            .args(["--event-name", event_name])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let vars = dir.path().join("data/builds/proj/1/vars.txt");
+        std::fs::read_to_string(&vars)
+            .expect("variables written by the build")
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn get<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn push(git_ref: &str) -> serde_json::Value {
+        serde_json::json!({
+            "ref": git_ref, "before": BEFORE, "after": AFTER, "created": false, "deleted": false,
+            "forced": false, "commits": [], "head_commit": {"id": AFTER, "message": "change"},
+            "repository": repo(), "sender": {"id": 7, "login": "u"}
+        })
+    }
+
+    #[test]
+    fn t34_push_to_a_branch() {
+        let vars = variables("push", &push("refs/heads/main"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_EVENT"), Some("PUSH"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_TRIGGER"), Some("branch/main"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_HEAD_REF"), Some("refs/heads/main"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_PREV_COMMIT"), Some(BEFORE));
+        assert_eq!(get(&vars, "CODEBUILD_SOURCE_VERSION"), Some(AFTER));
+        assert_eq!(get(&vars, "CODEBUILD_RESOLVED_SOURCE_VERSION"), Some(AFTER));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_BASE_REF").unwrap_or(""), "");
+        assert!(
+            get(&vars, "CODEBUILD_INITIATOR").is_some_and(|i| i.starts_with("GitHub-Hookshot/"))
+        );
+    }
+
+    #[test]
+    fn t35_pull_request_opened() {
+        let payload = serde_json::json!({
+            "action": "opened", "number": 8,
+            "pull_request": {"number": 8, "draft": false, "merged": false, "title": "t",
+                "head": {"ref": "feat", "sha": HEAD, "repo": repo()},
+                "base": {"ref": "main", "sha": BEFORE, "repo": repo()}},
+            "repository": repo(), "sender": {"id": 583_231, "login": "u"}
+        });
+        let vars = variables("pull_request", &payload);
+        assert_eq!(get(&vars, "CODEBUILD_SOURCE_VERSION"), Some("pr/8"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_TRIGGER"), Some("pr/8"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_EVENT"), Some("PULL_REQUEST_CREATED"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_HEAD_REF"), Some("refs/heads/feat"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_BASE_REF"), Some("refs/heads/main"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID"), Some("583231"));
+        assert_eq!(get(&vars, "CODEBUILD_RESOLVED_SOURCE_VERSION"), Some(HEAD));
+    }
+
+    #[test]
+    fn t36_push_of_a_tag() {
+        let vars = variables("push", &push("refs/tags/v1.2.0"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_TRIGGER"), Some("tag/v1.2.0"));
+        assert_eq!(get(&vars, "CODEBUILD_WEBHOOK_HEAD_REF"), Some("refs/tags/v1.2.0"));
+    }
+
+    #[test]
+    fn a_delivery_that_builds_nothing_takes_no_build_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = project(dir.path(), DUMP);
+        let event = dir.path().join("ping.json");
+        std::fs::write(&event, r#"{"zen": "Keep it logically awesome.", "hook_id": 1}"#)
+            .expect("event");
+        let data = dir.path().join("data");
+        let output = kiln()
+            .arg("run")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--source")
+            .arg(&source)
+            .arg("--event")
+            .arg(&event)
+            .args(["--event-name", "ping"])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("ping.json") && stderr.contains("builds nothing"), "{stderr}");
+        assert!(!data.join("builds").exists(), "no working copy or build number for a ping");
+    }
 }

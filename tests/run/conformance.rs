@@ -3,7 +3,7 @@
 
 mod harness;
 
-use harness::{ALL_PHASES, Project, parser_ready};
+use harness::{ALL_PHASES, Project};
 
 fn phases(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -11,9 +11,6 @@ fn phases(list: &[&str]) -> Vec<String> {
 
 #[test]
 fn t01_every_phase_succeeds() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  install:\n    commands: [echo x]\n  pre_build:\n    commands: [echo x]\n  build:\n    commands: [echo x]\n  post_build:\n    commands:\n      - echo $CODEBUILD_BUILD_SUCCEEDING > s.txt\n",
@@ -32,9 +29,6 @@ fn t01_every_phase_succeeds() {
 
 #[test]
 fn t02_install_failure_skips_everything_but_finally() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  install:\n    commands:\n      - echo ok\n      - 'false'\n      - touch c\n    finally:\n      - touch f\n  pre_build:\n    commands: [touch pre]\n  build:\n    commands: [touch build]\n  post_build:\n    commands: [touch post]\n",
@@ -60,9 +54,6 @@ fn t02_install_failure_skips_everything_but_finally() {
 
 #[test]
 fn t03_pre_build_failure_skips_build_post_build_and_upload() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  pre_build:\n    commands: ['false']\n  build:\n    commands: [touch build]\n  post_build:\n    commands: [touch post]\nartifacts:\n  files: ['**/*']\n",
@@ -79,9 +70,6 @@ fn t03_pre_build_failure_skips_build_post_build_and_upload() {
 
 #[test]
 fn t04_build_failure_runs_post_build_with_succeeding_0() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: ['false']\n  post_build:\n    commands:\n      - echo $CODEBUILD_BUILD_SUCCEEDING > s.txt\n",
@@ -95,9 +83,6 @@ fn t04_build_failure_runs_post_build_with_succeeding_0() {
 
 #[test]
 fn t05_post_build_failure_still_uploads() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: [echo out > out.txt]\n  post_build:\n    commands: ['false']\nartifacts:\n  files: [out.txt]\n",
@@ -116,9 +101,6 @@ fn t05_post_build_failure_still_uploads() {
 
 #[test]
 fn t06_later_success_does_not_clear_a_failure() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: ['false']\n  post_build:\n    commands: [touch p]\n",
@@ -131,9 +113,6 @@ fn t06_later_success_does_not_clear_a_failure() {
 
 #[test]
 fn t07_failing_finally_fails_the_phase() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: [echo b]\n    finally: ['false']\n  post_build:\n    commands:\n      - echo $CODEBUILD_BUILD_SUCCEEDING > s.txt\n",
@@ -146,9 +125,6 @@ fn t07_failing_finally_fails_the_phase() {
 
 #[test]
 fn t08_failure_skips_the_rest_and_runs_finally() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - 'false'\n      - echo B > b\n    finally:\n      - echo F > f\n      - echo $CODEBUILD_BUILD_SUCCEEDING > fs\n",
@@ -162,9 +138,6 @@ fn t08_failure_skips_the_rest_and_runs_finally() {
 
 #[test]
 fn t09_continue_after_pre_build() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands: ['false']\n  build:\n    commands:\n      - echo $CODEBUILD_BUILD_SUCCEEDING > s\n  post_build:\n    commands: [touch p]\n",
@@ -178,9 +151,6 @@ fn t09_continue_after_pre_build() {
 
 #[test]
 fn t10_continue_after_install() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  install:\n    on-failure: CONTINUE\n    commands: ['false']\n  pre_build:\n    commands: [touch a]\n  build:\n    commands: [touch b]\n  post_build:\n    commands: [touch c]\n",
@@ -195,9 +165,6 @@ fn t10_continue_after_install() {
 
 #[test]
 fn t11_abort_stops_at_once() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    on-failure: ABORT\n    commands: ['false']\n  post_build:\n    commands: [touch p]\n",
@@ -213,9 +180,6 @@ fn t11_abort_stops_at_once() {
 
 #[test]
 fn t12_cwd_kept_across_phases() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[
         ("sub/keep", ""),
         (
@@ -230,9 +194,6 @@ fn t12_cwd_kept_across_phases() {
 
 #[test]
 fn t13_exported_variable_kept_across_phases() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  pre_build:\n    commands: [export FOO=bar]\n  build:\n    commands:\n      - test \"$FOO\" = bar\n      - sh -c 'echo $FOO' > child.txt\n",
@@ -244,9 +205,6 @@ fn t13_exported_variable_kept_across_phases() {
 
 #[test]
 fn t14_plain_shell_variable_kept() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - FOO=bar\n      - test \"$FOO\" = bar\n      - sh -c 'echo \"[$FOO]\"' > child.txt\n",
@@ -258,9 +216,6 @@ fn t14_plain_shell_variable_kept() {
 
 #[test]
 fn t15_version_01_does_not_keep_cwd() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[
         ("sub/keep", ""),
         (
@@ -274,9 +229,6 @@ fn t15_version_01_does_not_keep_cwd() {
 
 #[test]
 fn t16_version_01_does_not_keep_exports() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.1\nphases:\n  build:\n    commands:\n      - export FOO=bar\n      - test -z \"$FOO\"\n",
@@ -287,9 +239,6 @@ fn t16_version_01_does_not_keep_exports() {
 
 #[test]
 fn t17_t18_multi_line_command_last_status_counts() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - |\n        false\n        true\n",
@@ -304,9 +253,6 @@ fn t17_t18_multi_line_command_last_status_counts() {
 
 #[test]
 fn t19_exit_status_in_message() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - exit 3\n",
@@ -319,9 +265,6 @@ fn t19_exit_status_in_message() {
 
 #[test]
 fn t20_bash_only_syntax_needs_shell_bash() {
-    if !parser_ready() {
-        return;
-    }
     let dash = std::fs::read_link("/bin/sh").is_ok_and(|t| t.to_string_lossy().contains("dash"));
     if !dash {
         eprintln!("skipping: /bin/sh is not dash here");
@@ -355,9 +298,6 @@ fn t21_missing_buildspec() {
 
 #[test]
 fn t22_bad_phase_name() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: [touch b]\n  postbuild:\n    commands: [touch p]\n",
@@ -375,9 +315,6 @@ fn t22_bad_phase_name() {
 
 #[test]
 fn t23_invalid_yaml() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[("buildspec.yml", "version: 0.2\nkey: a: b\n")]);
     let out = p.run();
     assert_eq!(out.context("DOWNLOAD_SOURCE").map(|c| c.0).as_deref(), Some("YAML_FILE_ERROR"));
@@ -387,9 +324,6 @@ fn t23_invalid_yaml() {
 
 #[test]
 fn t24_unknown_cache_key_warns_and_proceeds() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: [touch b]\ncache:\n  paths: [x]\n  foo: 1\n",
@@ -417,9 +351,6 @@ fn t25_missing_custom_buildspec() {
 
 #[test]
 fn t26_timeout() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > bg.pid; sleep 300\n  post_build:\n    commands: [touch p]\n",
@@ -441,9 +372,6 @@ fn t26_timeout() {
 
 #[test]
 fn t27_local_run_keeps_home() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"$HOME\" > home.txt\n",
@@ -454,9 +382,6 @@ fn t27_local_run_keeps_home() {
 
 #[test]
 fn t28_t29_t30_precedence_and_literal_values() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[
         (
             "buildspec.yml",
@@ -479,9 +404,6 @@ fn t28_t29_t30_precedence_and_literal_values() {
 
 #[test]
 fn t31_t33_build_id_arn_start_time() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - printf '%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n' \"$CODEBUILD_BUILD_ID\" \"$CODEBUILD_BUILD_ARN\" \"$CODEBUILD_START_TIME\" \"$CODEBUILD_CI\" \"$AWS_REGION\" \"$CODEBUILD_SRC_DIR\" > env.txt\n",
@@ -509,9 +431,6 @@ fn t31_t33_build_id_arn_start_time() {
 
 #[test]
 fn t32_build_numbers_count_up() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - echo $CODEBUILD_BUILD_NUMBER > n.txt\n",

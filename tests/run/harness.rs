@@ -14,19 +14,6 @@ use kiln_core::ports::{ObjectInfo, ObjectStore, PortError, PortErrorKind, PortFu
 use kiln_local::FileSecretStore;
 use serde_json::Value;
 
-/// Whether the buildspec parser is available in this checkout (it lands separately); tests
-/// that need it skip with a message when it is not.
-pub fn parser_ready() -> bool {
-    let ready = kiln_core::buildspec::parse(
-        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo x\n",
-    )
-    .is_valid();
-    if !ready {
-        eprintln!("skipping: kiln_core::buildspec::parse is not available in this checkout yet");
-    }
-    ready
-}
-
 /// A log written to memory.
 #[derive(Clone, Default)]
 pub struct Memory(Arc<Mutex<Vec<u8>>>);

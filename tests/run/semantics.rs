@@ -4,13 +4,10 @@
 #[expect(dead_code, reason = "the harness serves several test binaries; this one uses part of it")]
 mod harness;
 
-use harness::{Project, parser_ready};
+use harness::Project;
 
 #[test]
 fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nenv:\n  exported-variables: [TOKEN, DB]\n  parameter-store:\n    TOKEN: /app/token\n  secrets-manager:\n    DB: db-secret:password\nphases:\n  build:\n    commands:\n      - echo \"$TOKEN\"\n      - echo \"the token is ${TOKEN}, keep it\"\n      - \"printf 'split: s3cr'; sleep 0.3; printf 'et-t0ken\\\\n'\"\n      - echo \"$DB\" >&2\n      - echo \"$TOKEN\" | rev\n      - test \"$TOKEN\" = s3cret-t0ken\n",
@@ -35,9 +32,6 @@ fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
 
 #[test]
 fn missing_secrets_fail_download_source_naming_them() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nenv:\n  parameter-store:\n    A: /missing/a\n  secrets-manager:\n    B: missing-b\nphases:\n  build:\n    commands: [touch b]\n",
@@ -51,9 +45,6 @@ fn missing_secrets_fail_download_source_naming_them() {
 
 #[test]
 fn retry_reruns_the_phase_until_it_passes() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    on-failure: RETRY-3\n    commands:\n      - echo run >> runs.txt\n      - test $(wc -l < runs.txt) -ge 3\n    finally:\n      - echo f >> finally.txt\n",
@@ -67,9 +58,6 @@ fn retry_reruns_the_phase_until_it_passes() {
 
 #[test]
 fn retry_with_a_regex_stops_when_the_output_does_not_match() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    on-failure: RETRY-5-flaky\n    commands:\n      - echo run >> runs.txt\n      - 'if [ $(wc -l < runs.txt) -lt 2 ]; then echo flaky; else echo broken; fi; false'\n",
@@ -81,9 +69,6 @@ fn retry_with_a_regex_stops_when_the_output_does_not_match() {
 
 #[test]
 fn exported_variables_reach_the_summary() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nenv:\n  exported-variables: [VERSION, PLAIN, NEVER_SET]\nphases:\n  build:\n    commands:\n      - export VERSION=1.2.3\n  post_build:\n    commands:\n      - PLAIN=p\n",
@@ -97,9 +82,6 @@ fn exported_variables_reach_the_summary() {
 
 #[test]
 fn run_as_switches_user_when_root() {
-    if !parser_ready() {
-        return;
-    }
     let root =
         std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n");
     let user_exists =
@@ -121,9 +103,6 @@ fn run_as_switches_user_when_root() {
 
 #[test]
 fn log_has_codebuild_lines_and_streams_output_in_order() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands:\n      - echo one; echo two >&2; echo three\n      - exit 4\n",
@@ -148,9 +127,6 @@ fn log_has_codebuild_lines_and_streams_output_in_order() {
 
 #[test]
 fn working_copy_leaves_the_source_clean_and_in_place_does_not_copy() {
-    if !parser_ready() {
-        return;
-    }
     let p = Project::new(&[(
         "buildspec.yml",
         "version: 0.2\nphases:\n  build:\n    commands: [touch made-by-build]\n",
