@@ -180,6 +180,11 @@ fn best(runs: u64, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// The (save, restore) times of the run whose total is the smallest.
+fn best_pair(runs: u64, mut f: impl FnMut() -> (Duration, Duration)) -> (Duration, Duration) {
+    (0..runs.max(1)).map(|_| f()).min_by_key(|(a, b)| *a + *b).unwrap_or_default()
+}
+
 fn run(cmd: &mut Command) {
     let status = cmd.status().expect("start the baseline tool");
     assert!(status.success(), "{cmd:?} failed");
@@ -259,30 +264,27 @@ fn main() {
     let tgz = w.join("cache.tgz");
     let restore_kiln = w.join("restore-kiln");
     let restore_tar = w.join("restore-tar");
-    let mut kiln_save = Duration::ZERO;
-    let mut kiln_restore = Duration::ZERO;
-    let kiln_total = best(runs, || {
+    let (kiln_save, kiln_restore) = best_pair(runs, || {
         let _ = fs::remove_dir_all(&restore_kiln);
         fs::create_dir_all(&restore_kiln).expect("mkdir");
         let t = Instant::now();
         pack(&entries, fs::File::create(&kiln_archive).expect("create")).expect("pack");
-        kiln_save = t.elapsed();
+        let save = t.elapsed();
         let t = Instant::now();
         unpack(fs::File::open(&kiln_archive).expect("open"), &restore_kiln).expect("unpack");
-        kiln_restore = t.elapsed();
+        (save, t.elapsed())
     });
-    let mut tar_save = Duration::ZERO;
-    let mut tar_restore = Duration::ZERO;
-    let tar_total = best(runs, || {
+    let (tar_save, tar_restore) = best_pair(runs, || {
         let _ = fs::remove_dir_all(&restore_tar);
         fs::create_dir_all(&restore_tar).expect("mkdir");
         let t = Instant::now();
         run(Command::new("tar").arg("czf").arg(&tgz).arg("node_modules").current_dir(&src));
-        tar_save = t.elapsed();
+        let save = t.elapsed();
         let t = Instant::now();
         run(Command::new("tar").arg("xzf").arg(&tgz).current_dir(&restore_tar));
-        tar_restore = t.elapsed();
+        (save, t.elapsed())
     });
+    let (kiln_total, tar_total) = (kiln_save + kiln_restore, tar_save + tar_restore);
     let restored: PathBuf = restore_kiln.join("node_modules");
     assert!(restored.join(".bin").is_dir(), "the kiln restore produced the tree");
     println!("Cache: node_modules-like tree, {} entries, best of {runs}", entries.len());
