@@ -86,7 +86,7 @@ async fn t59_missing_corrupt_or_unsupported_reports_are_incomplete_and_never_fai
     spec.reports = vec![
         report("missing", &["missing.xml"], ReportFormat::JunitXml),
         report("corrupt", &["bad.xml"], ReportFormat::JunitXml),
-        report("cucumber", &["c.json"], ReportFormat::CucumberJson),
+        report("coverage", &["c.json"], ReportFormat::CoberturaXml),
     ];
     let (out, log) = h.upload(&spec, &project()).await;
     assert_eq!(out.status, UploadStatus::Succeeded);
@@ -103,7 +103,7 @@ async fn t59_missing_corrupt_or_unsupported_reports_are_incomplete_and_never_fai
                 ReportStatus::Incomplete,
                 "bad.xml: unexpected end of file inside <testcase>".to_owned()
             ),
-            (ReportStatus::Incomplete, "c.json: format CUCUMBERJSON not supported yet".to_owned()),
+            (ReportStatus::Incomplete, "c.json: format COBERTURAXML not supported yet".to_owned()),
         ]
     );
     assert!(

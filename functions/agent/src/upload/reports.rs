@@ -5,15 +5,19 @@
 //! `<prefix>/<path relative to the report's base>` and the report itself (the BatchGetReports
 //! shape, with its test cases) at `<prefix>/report.json`. Storage failures are warnings.
 //!
-//! Formats: JUNITXML is parsed (every dialect, see `kiln_core::reports`); every other format
-//! gives an INCOMPLETE report whose reason says `format <NAME> not supported yet`.
+//! Formats: the test formats JUNITXML (every dialect), CUCUMBERJSON, NUNITXML, NUNIT3XML,
+//! TESTNGXML and VISUALSTUDIOTRX are parsed (see `kiln_core::reports`); the coverage formats
+//! (CLOVERXML, COBERTURAXML, JACOCOXML, SIMPLECOV) give an INCOMPLETE report whose reason says
+//! `format <NAME> not supported yet`.
 
 use std::fs::File;
 use std::io::BufReader;
 
 use kiln_core::artifacts::{ArtifactSettings, LOCAL_DEFAULT_BUCKET, Selection, select};
 use kiln_core::buildspec::{ReportFormat, ReportSpec};
-use kiln_core::reports::{Report, ReportFile, build_report, parse_junit, report_group};
+use kiln_core::reports::{
+    Report, ReportFile, build_report, parse_cucumber, parse_junit, parse_xml_report, report_group,
+};
 
 use super::artifacts::{build_metadata, error_chain};
 use super::boundary::UploadInput;
@@ -130,4 +134,25 @@ fn one_report(
         files.push(parsed);
     }
     (build_report(name, arn, spec.file_format, files), raw)
+}
+
+/// Parses one file of `format`; what cannot be parsed becomes an unusable file with the reason.
+fn parse_file(format: ReportFormat, source: &std::path::Path, path: &str) -> ReportFile {
+    let unusable = |reason: String| ReportFile::Unusable { path: path.to_owned(), reason };
+    if format.is_coverage() {
+        return unusable(format!("format {} not supported yet", format.name()));
+    }
+    let file = match File::open(source) {
+        Ok(f) => BufReader::new(f),
+        Err(e) => return unusable(format!("cannot read the file: {e}")),
+    };
+    let parsed = match format {
+        ReportFormat::JunitXml => parse_junit(file, path).map_err(|e| error_chain(&e)),
+        ReportFormat::CucumberJson => parse_cucumber(file, path).map_err(|e| error_chain(&e)),
+        other => parse_xml_report(other, file, path).map_err(|e| error_chain(&e)),
+    };
+    match parsed {
+        Ok(cases) => ReportFile::Parsed(cases),
+        Err(reason) => unusable(reason),
+    }
 }
