@@ -135,3 +135,24 @@ async fn a_mocha_sized_report_keeps_500_cases_failed_first() {
     assert!(r.test_cases[..15].iter().all(|c| c.status == CaseStatus::Failed));
     assert_eq!(r.test_cases[15].status, CaseStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn other_test_formats_are_parsed_through_the_upload() {
+    let h = Harness::new();
+    let cucumber = r#"[{"name":"F","elements":[{"name":"s","type":"scenario","steps":[{"result":{"status":"failed","error_message":"no"}}]}]}]"#;
+    std::fs::write(h.src().join("c.json"), cucumber).expect("write");
+    let testng = r#"<testng-results><suite name="S"><test name="T"><class name="A"><test-method status="PASS" name="m"/></class></test></suite></testng-results>"#;
+    std::fs::write(h.src().join("testng-results.xml"), testng).expect("write");
+    let mut spec = buildspec();
+    spec.reports = vec![
+        report("cucumber", &["c.json"], ReportFormat::CucumberJson),
+        report("testng", &["testng-results.xml"], ReportFormat::TestngXml),
+    ];
+    let (out, _) = h.upload(&spec, &project()).await;
+    let got: Vec<_> =
+        out.reports.iter().map(|r| (r.name.as_str(), r.status, r.test_summary.total)).collect();
+    assert_eq!(
+        got,
+        [("proj-cucumber", ReportStatus::Failed, 1), ("proj-testng", ReportStatus::Succeeded, 1)]
+    );
+}

@@ -113,25 +113,7 @@ fn one_report(
     let mut raw = Vec::new();
     for file in &selected.files {
         raw.push((file.path.clone(), file.source.clone()));
-        let parsed = match spec.file_format {
-            ReportFormat::JunitXml => match File::open(&file.source) {
-                Ok(f) => match parse_junit(BufReader::new(f), &file.path) {
-                    Ok(cases) => ReportFile::Parsed(cases),
-                    Err(e) => {
-                        ReportFile::Unusable { path: file.path.clone(), reason: error_chain(&e) }
-                    }
-                },
-                Err(e) => ReportFile::Unusable {
-                    path: file.path.clone(),
-                    reason: format!("cannot read the file: {e}"),
-                },
-            },
-            other => ReportFile::Unusable {
-                path: file.path.clone(),
-                reason: format!("format {} not supported yet", other.name()),
-            },
-        };
-        files.push(parsed);
+        files.push(parse_file(spec.file_format, &file.source, &file.path));
     }
     (build_report(name, arn, spec.file_format, files), raw)
 }
