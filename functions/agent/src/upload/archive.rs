@@ -88,7 +88,9 @@ struct Pending {
 /// One thread decompresses and reads the archive; small files are written by a few writer
 /// threads (creating files is what costs), big ones and links by the reading thread.
 pub fn unpack(input: File, src_dir: &Path) -> Result<usize, ArchiveError> {
-    let writers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
+    // Creating files mostly waits on the file system, so more writers than cores pay.
+    let writers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4) * 3;
+    let umask = umask_of(src_dir);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(256);
     let rx = std::sync::Mutex::new(rx);
     std::thread::scope(|scope| {
@@ -101,12 +103,12 @@ pub fn unpack(input: File, src_dir: &Path) -> Result<usize, ArchiveError> {
                             Err(_) => return Err(io::Error::other("writer queue poisoned")),
                         };
                         let Ok(p) = next else { return Ok(()) };
-                        write_file(&p.dest, &mut p.data.as_slice(), p.mode, p.mtime)?;
+                        write_file(&p.dest, &mut p.data.as_slice(), p.mode, p.mtime, umask)?;
                     }
                 })
             })
             .collect();
-        let read = read_entries(input, src_dir, &tx);
+        let read = read_entries(input, src_dir, &tx, umask);
         drop(tx);
         let mut result = read;
         for h in handles {
@@ -124,6 +126,7 @@ fn read_entries(
     input: File,
     src_dir: &Path,
     tx: &std::sync::mpsc::SyncSender<Pending>,
+    umask: u32,
 ) -> Result<usize, ArchiveError> {
     let dec = zstd::Decoder::new(input).map_err(ArchiveError::Read)?;
     let mut archive = tar::Archive::new(dec);
@@ -165,7 +168,7 @@ fn read_entries(
                     return Err(ArchiveError::Read(io::Error::other("a writer thread stopped")));
                 }
             } else {
-                write_file(&dest, &mut entry, mode, mtime).map_err(ArchiveError::Read)?;
+                write_file(&dest, &mut entry, mode, mtime, umask).map_err(ArchiveError::Read)?;
             }
         } else {
             continue;
@@ -186,7 +189,25 @@ fn replace(dest: &Path, create: impl Fn(&Path) -> io::Result<()>) -> io::Result<
     }
 }
 
-fn write_file(dest: &Path, data: &mut dyn io::Read, mode: u32, mtime: u64) -> io::Result<()> {
+/// The process's umask, found by creating a probe file (asking for it would change it for
+/// every thread); every bit when the probe fails, so modes are then always set explicitly.
+fn umask_of(dir: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::create_dir_all(dir);
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o777))
+        .tempfile_in(dir)
+        .and_then(|f| f.as_file().metadata())
+        .map_or(0o7777, |m| !m.permissions().mode() & 0o777)
+}
+
+fn write_file(
+    dest: &Path,
+    data: &mut dyn io::Read,
+    mode: u32,
+    mtime: u64,
+    umask: u32,
+) -> io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let open =
         |d: &Path| std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(d);
@@ -198,7 +219,9 @@ fn write_file(dest: &Path, data: &mut dyn io::Read, mode: u32, mtime: u64) -> io
         other => other?,
     };
     io::copy(data, &mut file)?;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    if mode & umask != 0 || mode & 0o7000 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
     let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(mtime);
     file.set_times(std::fs::FileTimes::new().set_modified(time).set_accessed(time))
 }
