@@ -1,13 +1,163 @@
-//! `kiln resolve`.
+//! `kiln resolve`: which projects of a catalog a GitHub delivery (read from a file) would
+//! build, with their source versions and `CODEBUILD_*` variables.
+//!
+//! A file on disk has no signature to check. A pull request's changed files and head commit
+//! message are not in its payload: pass them with `--changed-files FILE` (one path per line)
+//! and `--commit-message TEXT`; without them, a filter group that needs them does not build
+//! and the output says why. Exit codes: 0 when the delivery was resolved (even when nothing
+//! builds), 2 on usage, configuration or I/O errors.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use kiln_core::project::{Extra, Resolution, Resolver, load_catalog};
+use kiln_core::webhook::{Delivery, parse};
+use serde_json::json;
 
 /// Arguments of `kiln resolve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The project catalog (YAML or JSON, CodeBuild's project field names).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The delivery body (JSON, or `payload=` form-encoded).
+    #[arg(long, value_name = "FILE")]
+    event: PathBuf,
+    /// The `X-GitHub-Event` name: push, pull_request, release, ping, ...
+    #[arg(long, value_name = "NAME")]
+    event_name: String,
+    /// Print JSON: {"event", "ignored", "builds": [...]}.
+    #[arg(long)]
+    json: bool,
+    /// A pull request's changed files, one path per line (for FILE_PATH filters).
+    #[arg(long, value_name = "FILE")]
+    changed_files: Option<PathBuf>,
+    /// A pull request's head commit message (for COMMIT_MESSAGE filters and skip markers).
+    #[arg(long, value_name = "TEXT")]
+    commit_message: Option<String>,
+    /// The delivery's User-Agent, which becomes CODEBUILD_INITIATOR.
+    #[arg(long, value_name = "UA")]
+    user_agent: Option<String>,
+}
 
 /// Runs `kiln resolve`.
-pub fn run(_args: &Args) -> ExitCode {
-    eprintln!("kiln resolve: not available yet");
-    ExitCode::from(2)
+pub fn run(args: &Args) -> ExitCode {
+    match resolve(args) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("kiln resolve: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn resolve(args: &Args) -> Result<String, String> {
+    let config_name = args.config.display().to_string();
+    let text = String::from_utf8(read(&args.config)?)
+        .map_err(|_| format!("{config_name} is not UTF-8"))?;
+    let catalog = match load_catalog(&text) {
+        Ok(c) => c,
+        Err(kiln_core::project::CatalogError::Invalid(diags)) => {
+            let lines: Vec<String> = diags.iter().map(|d| d.render(&config_name, &text)).collect();
+            return Err(format!("invalid catalog\n{}", lines.join("\n")));
+        }
+        Err(e) => return Err(format!("{config_name}: {e}")),
+    };
+    for w in &catalog.warnings {
+        eprintln!("{}", w.render(&config_name, &text));
+    }
+    let resolver = Resolver::new(&catalog).map_err(|e| format!("{config_name}: {e}"))?;
+    let body = read(&args.event)?;
+    let mut delivery = Delivery::unsigned(&args.event_name, &body)
+        .map_err(|e| format!("{}: {}", args.event.display(), chain(&e)))?;
+    delivery.user_agent.clone_from(&args.user_agent);
+    let trigger = parse(&args.event_name, &delivery.payload)
+        .map_err(|e| format!("{}: {}", args.event.display(), chain(&e)))?;
+    let files: Option<Vec<String>> = match &args.changed_files {
+        Some(p) => Some(
+            String::from_utf8_lossy(&read(p)?)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        None => None,
+    };
+    let extra = Extra {
+        changed_files: files.as_deref(),
+        head_commit_message: args.commit_message.as_deref(),
+    };
+    let resolution = resolver.resolve(&delivery, &trigger, extra);
+    Ok(if args.json { to_json(&resolution) } else { to_text(&resolution) })
+}
+
+fn to_json(r: &Resolution) -> String {
+    let builds: Vec<_> = r
+        .builds
+        .iter()
+        .map(|b| {
+            json!({
+                "project": b.project,
+                "sourceVersion": b.source_version,
+                "commit": b.commit.as_ref().map(|c| c.as_str()),
+                "environmentVariables": b.environment_variables,
+            })
+        })
+        .collect();
+    let value = json!({
+        "event": r.event.map(|e| e.as_str()),
+        "ignored": r.ignored,
+        "builds": builds,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+fn to_text(r: &Resolution) -> String {
+    let mut out = Vec::new();
+    out.push(format!("event: {}", r.event.map_or("none", |e| e.as_str())));
+    if let Some(reason) = &r.ignored {
+        out.push(format!("ignored: {reason}"));
+    }
+    for b in &r.builds {
+        let commit = b.commit.as_ref().map_or("(resolved at fetch)", |c| c.as_str());
+        let mut line =
+            format!("build {}: source version {} at {commit}", b.project, b.source_version);
+        if b.from_fork {
+            line.push_str(if b.with_secrets {
+                " (fork, with secrets)"
+            } else {
+                " (fork, without secrets)"
+            });
+        }
+        out.push(line);
+        for v in &b.environment_variables {
+            out.push(format!("  {}={}", v.name, v.value));
+        }
+    }
+    for s in &r.skipped {
+        out.push(format!("skip {}: {}", s.project, s.reason));
+    }
+    if r.builds.is_empty() && r.ignored.is_none() {
+        out.push("nothing to build".to_owned());
+    }
+    out.join("\n")
 }

@@ -316,11 +316,8 @@ pub fn parse(text: &str) -> Result<Document, Diagnostic> {
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|e| {
             let m = e.marker();
-            Diagnostic::error(
-                Position::new(line_u32(m.line()), col_u32(m.col())),
-                "",
-                format!("invalid YAML: {}", e.info()),
-            )
+            let at = Position::new(line_u32(m.line()), col_u32(m.col()));
+            syntax_error(text, at, e.info())
         })?;
         match event {
             Event::DocumentStart(_) => {
@@ -343,6 +340,32 @@ pub fn parse(text: &str) -> Result<Document, Diagnostic> {
         }
     }
     Ok(Document { root, warnings })
+}
+
+/// The diagnostic for a syntax error the scanner found at `at`.
+///
+/// The scanner notices a line that is neither `key: value` nor `- item` only where it
+/// expected the `:`, often lines later (after comments); the diagnostic points at the line
+/// that started the stray text instead, as libyaml's "while scanning a simple key" does.
+fn syntax_error(text: &str, at: Position, info: &str) -> Diagnostic {
+    if info.contains("simple key expect ':'") || info.contains("could not find expected ':'") {
+        let lines: Vec<&str> = text.lines().collect();
+        let before = (at.line as usize).saturating_sub(1).min(lines.len());
+        let start = lines[..before].iter().enumerate().rev().find(|(_, l)| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        if let Some((i, line)) = start {
+            let column = line.chars().take_while(|c| c.is_whitespace()).count() + 1;
+            return Diagnostic::error(
+                Position::new(line_u32(i + 1), u32::try_from(column).unwrap_or(u32::MAX)),
+                "",
+                "invalid YAML: this text is neither a `key: value` nor a `- item`; could not find the expected ':'",
+            )
+            .with_help("in a list, start the line with `- `; quote text that contains `: `");
+        }
+    }
+    Diagnostic::error(at, "", format!("invalid YAML: {info}"))
 }
 
 fn line_u32(line: usize) -> u32 {

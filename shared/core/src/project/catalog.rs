@@ -29,6 +29,9 @@ pub enum CatalogError {
     /// The text is not YAML or JSON.
     #[error("invalid catalog: {0}")]
     Syntax(Diagnostic),
+    /// The catalog breaks CodeBuild's or kiln's rules: every error (and warning) found.
+    #[error("invalid catalog: {}{}", first_error(.0), more(.0))]
+    Invalid(Vec<Diagnostic>),
     /// A field has the wrong type or value.
     #[error("invalid catalog: {path}: {message}")]
     Field {
@@ -39,6 +42,20 @@ pub enum CatalogError {
     },
 }
 
+fn first_error(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .find(|d| d.is_error())
+        .map_or_else(String::new, |d| format!("{}: {}: {}", d.position, d.path, d.message))
+}
+
+fn more(diags: &[Diagnostic]) -> String {
+    match diags.iter().filter(|d| d.is_error()).count() {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum CatalogFile {
@@ -47,12 +64,21 @@ enum CatalogFile {
     One(Box<Project>),
 }
 
-/// Reads a catalog text (YAML or JSON).
+/// Reads a catalog text (YAML or JSON) and validates every project (see
+/// [`super::validate`]): unknown fields become warnings, invalid values errors.
 ///
 /// # Errors
-/// [`CatalogError`] naming the position of a syntax error or the path of a bad field.
+/// [`CatalogError`] naming the position of a syntax error, the path of a field of the wrong
+/// type, or every invalid value at once.
 pub fn load_catalog(text: &str) -> Result<Catalog, CatalogError> {
-    let doc = yaml::parse(text).map_err(CatalogError::Syntax)?;
+    let mut doc = yaml::parse(text).map_err(CatalogError::Syntax)?;
+    if let Some(root) = &doc.root {
+        let found = super::validate::validate(root);
+        if found.iter().any(Diagnostic::is_error) {
+            return Err(CatalogError::Invalid(found));
+        }
+        doc.warnings.extend(found);
+    }
     let json = doc.root.map(|r| r.to_json()).unwrap_or(serde_json::Value::Null);
     let file: CatalogFile = match &json {
         serde_json::Value::Object(map) if map.contains_key("projects") => {
@@ -99,6 +125,59 @@ mod tests {
         let wrapped = load_catalog(r#"{"projects": [{"name": "a", "timeoutInMinutes": 5}]}"#)
             .expect("wrapped");
         assert_eq!(wrapped.get("a").and_then(|p| p.timeout_in_minutes), Some(5));
+    }
+
+    fn errors_of(text: &str) -> Vec<String> {
+        match load_catalog(text) {
+            Err(CatalogError::Invalid(d)) => d
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{}: {}: {}", d.position, d.path, d.message))
+                .collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_values_name_their_path_and_position() {
+        let text = "projects:\n  - name: a\n    artifacts: {type: S3, packaging: RAR}\n    timeoutInMinutes: 3\n    cache: {type: DISK}\n    environment:\n      environmentVariables:\n        - {name: X, value: y, type: PLAIN}\n    kiln: {forkPullRequests: sometimes}\n";
+        insta::assert_yaml_snapshot!(errors_of(text));
+    }
+
+    #[test]
+    fn filter_group_errors_name_project_and_group() {
+        let text = r#"
+- name: app
+  webhook:
+    filterGroups:
+      - - {type: EVENT, pattern: "PUSH, PULL_REQUEST_OPENED"}
+      - - {type: HEAD_REF, pattern: "^refs/heads/main$"}
+      - - {type: EVENT, pattern: PUSH}
+        - {type: FILE_PATH, pattern: "src/(["}
+        - {type: BRANCH, pattern: x}
+"#;
+        insta::assert_yaml_snapshot!(errors_of(text));
+    }
+
+    #[test]
+    fn unknown_fields_warn_known_codebuild_fields_do_not() {
+        let text = "name: a\narn: arn:aws:codebuild:us-east-1:1:project/a\nserviceRole: r\ntimeoutInMinute: 60\nkiln: {forkPRs: never}\n";
+        let cat = load_catalog(text).expect("valid");
+        let w: Vec<String> =
+            cat.warnings.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
+        assert_eq!(
+            w,
+            [
+                "timeoutInMinute: project a: unknown field \"timeoutInMinute\" is ignored",
+                "kiln.forkPRs: project a: unknown field \"forkPRs\" is ignored",
+            ]
+        );
+        assert_eq!(cat.warnings[0].help.as_deref(), Some("did you mean \"timeoutInMinutes\"?"));
+    }
+
+    #[test]
+    fn duplicate_names_are_errors() {
+        assert_eq!(errors_of("- name: a\n- name: a\n").len(), 1);
     }
 
     #[test]

@@ -1,7 +1,18 @@
 //! Build projects in CodeBuild's project JSON field names, the catalog and webhook filter groups.
 
 mod catalog;
+mod filter;
 mod model;
+mod request;
+mod resolve;
+mod settings;
+mod validate;
 
 pub use catalog::{Catalog, CatalogError, load_catalog};
+pub use filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
 pub use model::*;
+pub use request::{BuildRequest, EnvVar, LocalEventError, request_for_local_event};
+pub use resolve::{Extra, Intake, IntakeError, Resolution, Resolver, ResolverError, Skipped};
+pub use settings::{
+    ForkPolicy, SKIP_MARKERS, Settings, project_repository, repository_key, skip_marker,
+};

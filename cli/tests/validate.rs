@@ -1,0 +1,125 @@
+//! `kiln validate` as users run it: exit codes, text and JSON output, standard input.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const VALID: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - make\ncache:\n  paths: [x]\n  foo: 1\n";
+const INVALID: &str = "version: 0.2\nphases:\n  postbuild:\n    commands:\n      - yes\n";
+
+fn kiln() -> Command {
+    Command::cargo_bin("kiln").expect("the kiln binary")
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn valid_file_with_warnings_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "buildspec.yml", VALID);
+    let out = kiln().arg("validate").arg(&file).assert().code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let expected_head = format!(
+        "{}:8:3: warning: In the section cache The following keys cannot be identified: foo",
+        file.display()
+    );
+    assert!(stdout.starts_with(&expected_head), "{stdout}");
+    assert!(stdout.contains("8 |   foo: 1\n  |   ^"), "{stdout}");
+    out.stderr(predicate::str::contains("1 file: 1 valid, 0 invalid; 0 errors, 1 warning"));
+}
+
+#[test]
+fn invalid_file_exits_1_with_every_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "bad.yml", INVALID);
+    let out = kiln().arg("validate").arg(&file).assert().code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let name = file.display().to_string();
+    let heads: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&name)).collect();
+    assert_eq!(
+        heads,
+        vec![
+            format!(
+                "{name}:3:3: error: Invalid buildspec phase name: POSTBUILD. Expecting: BUILD,INSTALL,POST_BUILD,PRE_BUILD"
+            ),
+            format!(
+                "{name}:5:9: error: Expected Commands[0] to be of string type: YAML reads `yes` as a boolean"
+            ),
+        ]
+    );
+    assert!(stdout.contains("= help: did you mean 'post_build'?"), "{stdout}");
+}
+
+#[test]
+fn missing_file_exits_2_but_checks_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(&dir, "bad.yml", INVALID);
+    let missing = dir.path().join("missing.yml");
+    kiln()
+        .arg("validate")
+        .arg(&missing)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("Invalid buildspec phase name: POSTBUILD"))
+        .stderr(predicate::str::contains(format!("cannot read {}", missing.display())))
+        .stderr(predicate::str::contains("1 unreadable"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    kiln().arg("validate").assert().code(2);
+    kiln().args(["validate", "--format", "xml", "x.yml"]).assert().code(2);
+}
+
+#[test]
+fn json_output_is_one_array() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = write(&dir, "good.yml", VALID);
+    let bad = write(&dir, "bad.yml", INVALID);
+    let out = kiln().args(["validate", "--format", "json"]).arg(&good).arg(&bad).assert().code(1);
+    let value: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(value[0]["file"], good.display().to_string());
+    assert_eq!(value[0]["valid"], true);
+    assert_eq!(
+        value[0]["diagnostics"][0],
+        serde_json::json!({
+            "severity": "warning", "line": 8, "column": 3, "path": "cache.foo",
+            "message": "In the section cache The following keys cannot be identified: foo",
+            "help": null,
+        })
+    );
+    assert_eq!(value[1]["valid"], false);
+    assert_eq!(value[1]["diagnostics"][0]["path"], "phases.postbuild");
+    assert_eq!(value[1]["diagnostics"][0]["help"], "did you mean 'post_build'?");
+    assert_eq!(value[1]["diagnostics"][1]["path"], "phases.postbuild.commands[0]");
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    kiln()
+        .args(["validate", "-"])
+        .write_stdin(INVALID)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("<stdin>:3:3: error: Invalid buildspec phase name"));
+    kiln().args(["validate", "-"]).write_stdin(VALID).assert().code(0);
+}
+
+#[test]
+fn non_utf8_file_is_invalid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("latin1.yml");
+    std::fs::write(&path, b"version: 0.2\nphases: {}\n# caf\xe9\n").expect("write");
+    kiln()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(":3:1: error: the file is not UTF-8 text"));
+}

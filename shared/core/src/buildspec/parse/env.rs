@@ -1,0 +1,273 @@
+//! `env` and `proxy`: variables turned into strings as CodeBuild does, secret references,
+//! reserved and repeated names.
+
+use crate::diagnostic::{Position, child_path, index_path};
+use crate::yaml::{Node, Resolved};
+
+use super::super::keys::{ENV, PROXY};
+use super::super::model::{Env, Proxy, SecretRef, Shell};
+use super::reader::Reader;
+
+/// `env`.
+pub(super) fn read(r: &mut Reader, node: &Node, path: &str) -> Env {
+    let Some(sec) = r.section(node, path, ENV) else {
+        return Env::default();
+    };
+    let mut env = Env::default();
+    let mut seen: Vec<(String, &'static str)> = Vec::new();
+    let mut check_seen = |r: &mut Reader,
+                          name: &str,
+                          pos: Position,
+                          map: &'static str,
+                          path: &str| {
+        if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
+            r.warning(
+                pos,
+                &child_path(path, name),
+                format!("`{name}` is also defined in env.{first}; which value wins is undefined"),
+            );
+            r.help("define each variable in one of env.variables, env.parameter-store and env.secrets-manager");
+        } else {
+            seen.push((name.to_owned(), map));
+        }
+    };
+    if let Some((n, p)) = sec.get("shell") {
+        env.shell = shell(r, n, &p);
+    }
+    if let Some((n, p)) = sec.get("variables") {
+        for (name, value, pos) in variables(r, n, &p) {
+            check_seen(r, &name, pos, "variables", &p);
+            env.variables.push((name, value));
+        }
+    }
+    if let Some((n, p)) = sec.get("parameter-store") {
+        for (name, value, pos) in r.text_map(n, &p) {
+            if reserved(r, &name, pos, &p) {
+                continue;
+            }
+            check_seen(r, &name, pos, "parameter-store", &p);
+            env.parameter_store.push((name, value));
+        }
+    }
+    if let Some((n, p)) = sec.get("secrets-manager") {
+        let values =
+            r.entries(n, &p, "a mapping of names to secret references").unwrap_or_default();
+        for (name, value, pos) in values {
+            if reserved(r, name, pos, &p) {
+                continue;
+            }
+            check_seen(r, name, pos, "secrets-manager", &p);
+            let item_path = child_path(&p, name);
+            let Some(text) = value.as_scalar().filter(|_| !value.is_null()).map(|s| s.text.clone())
+            else {
+                r.wrong_type(value, &item_path, "a secret reference");
+                continue;
+            };
+            match secret_ref(&text) {
+                Ok(secret) => env.secrets_manager.push((name.to_owned(), secret)),
+                Err(message) => {
+                    r.error(value.pos, &item_path, message);
+                    r.help("write secret-id:json-key:version-stage:version-id, leaving unused parts empty");
+                }
+            }
+        }
+    }
+    if let Some((n, p)) = sec.get("exported-variables") {
+        env.exported_variables = r.text_list(n, &p);
+        for (i, item) in n.as_sequence().unwrap_or_default().iter().enumerate() {
+            let Some(name) = item.as_scalar().map(|s| s.text.as_str()) else { continue };
+            if name.starts_with("AWS_") {
+                r.warning(
+                    item.pos,
+                    &index_path(&p, i),
+                    format!("`{name}`: variables whose names start with AWS_ cannot be exported; it is not recorded"),
+                );
+            }
+        }
+        env.exported_variables.retain(|name| !name.starts_with("AWS_"));
+    }
+    if let Some((n, p)) = sec.get("git-credential-helper") {
+        env.git_credential_helper = r.boolean(n, &p).unwrap_or(false);
+    }
+    env
+}
+
+/// `proxy`.
+pub(super) fn proxy(r: &mut Reader, node: &Node, path: &str) -> Proxy {
+    let Some(sec) = r.section(node, path, PROXY) else {
+        return Proxy::default();
+    };
+    let mut flag = |name: &str| sec.get(name).and_then(|(n, p)| r.boolean(n, &p)).unwrap_or(false);
+    Proxy { upload_artifacts: flag("upload-artifacts"), logs: flag("logs") }
+}
+
+fn shell(r: &mut Reader, node: &Node, path: &str) -> Option<Shell> {
+    let text = r.text(node, path)?;
+    let shell = match text.as_str() {
+        "sh" | "/bin/sh" => Shell::Sh,
+        "bash" | "/bin/bash" => Shell::Bash,
+        "powershell.exe" | "pwsh.exe" => Shell::PowerShell,
+        "cmd.exe" => Shell::Cmd,
+        _ => {
+            r.error(
+                node.pos,
+                path,
+                format!(
+                    "unknown shell `{text}`; expected bash, /bin/sh, powershell.exe or cmd.exe"
+                ),
+            );
+            if let Some(help) = super::super::suggest::did_you_mean(
+                &text,
+                super::super::keys::SHELLS.iter().copied(),
+            ) {
+                r.help(help);
+            }
+            return None;
+        }
+    };
+    Some(shell)
+}
+
+/// Warns about and skips a `CODEBUILD_` name: those are reserved for the build itself.
+pub(super) fn reserved(r: &mut Reader, name: &str, pos: Position, path: &str) -> bool {
+    if !name.starts_with("CODEBUILD_") {
+        return false;
+    }
+    r.warning(
+        pos,
+        &child_path(path, name),
+        format!("`{name}`: names starting with CODEBUILD_ are reserved; the variable is ignored"),
+    );
+    r.help("rename the variable");
+    true
+}
+
+/// Variables: names to scalars, turned into strings as CodeBuild does (`yes` → `true`,
+/// `3.10` → `3.1`), with a warning when that changes the text as written.
+pub(super) fn variables(
+    r: &mut Reader,
+    node: &Node,
+    path: &str,
+) -> Vec<(String, String, Position)> {
+    let Some(entries) = r.entries(node, path, "a mapping of variable names to values") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, value, pos) in entries {
+        if reserved(r, name, pos, path) {
+            continue;
+        }
+        let item_path = child_path(path, name);
+        if let Some(text) = variable_value(r, value, &item_path) {
+            out.push((name.to_owned(), text, pos));
+        }
+    }
+    out
+}
+
+/// One variable value as a string, with warnings for changed text and `$VAR` references.
+pub(super) fn variable_value(r: &mut Reader, value: &Node, path: &str) -> Option<String> {
+    let Some(scalar) = value.as_scalar() else {
+        r.wrong_type(value, path, "a string, a number or a boolean");
+        return None;
+    };
+    let text = scalar.to_canonical_string();
+    if text != scalar.text {
+        let message = match scalar.resolve() {
+            Resolved::Bool(_) => {
+                format!("`{}` is read as a boolean, so the value is `{text}`", scalar.text)
+            }
+            Resolved::Null => format!("`{}` is read as null, so the value is empty", scalar.text),
+            _ => format!("`{}` is read as a number, so the value is `{text}`", scalar.text),
+        };
+        r.warning(value.pos, path, message);
+        r.help(format!("quote it to keep the text: \"{}\"", scalar.text));
+    } else if let Some(reference) = dollar_reference(&text) {
+        r.warning(
+            value.pos,
+            path,
+            format!("`{reference}` is not expanded in env.variables; the value is taken literally"),
+        );
+        r.help("expand it in a command instead, e.g. `export NAME=\"...\"` in the install phase");
+    }
+    Some(text)
+}
+
+/// The first `$NAME` or `${NAME}` in a value.
+fn dollar_reference(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(off) = text[i..].find('$') {
+        let start = i + off;
+        let rest = &bytes[start + 1..];
+        if rest.first() == Some(&b'{') {
+            if let Some(close) = text[start..].find('}') {
+                return Some(&text[start..start + close + 1]);
+            }
+        }
+        let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+        if len > 0 && !rest[0].is_ascii_digit() {
+            return Some(&text[start..start + 1 + len]);
+        }
+        i = start + 1;
+    }
+    None
+}
+
+/// `secret-id[:json-key[:version-stage[:version-id]]]`; a secret id that is an ARN
+/// (`arn:aws:secretsmanager:region:account:secret:name`) keeps its own colons.
+pub(super) fn secret_ref(text: &str) -> Result<SecretRef, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let id_parts = if text.starts_with("arn:") { 7.min(parts.len()) } else { 1 };
+    let secret_id = parts[..id_parts].join(":");
+    let rest = &parts[id_parts..];
+    if secret_id.is_empty() {
+        return Err("the secret reference has no secret id".to_owned());
+    }
+    if rest.len() > 3 {
+        return Err(format!(
+            "the secret reference `{text}` has more than four parts (secret-id:json-key:version-stage:version-id)"
+        ));
+    }
+    let part = |i: usize| rest.get(i).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
+    let secret =
+        SecretRef { secret_id, json_key: part(0), version_stage: part(1), version_id: part(2) };
+    if secret.version_stage.is_some() && secret.version_id.is_some() {
+        return Err(format!(
+            "the secret reference `{text}` sets both a version stage and a version id; they are mutually exclusive"
+        ));
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_refs_split_from_arns() {
+        let s =
+            secret_ref("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password")
+                .expect("valid");
+        assert_eq!(s.secret_id, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
+        assert_eq!(s.json_key.as_deref(), Some("password"));
+        let s = secret_ref("prod/db::AWSPREVIOUS").expect("valid");
+        assert_eq!(
+            (s.secret_id.as_str(), s.json_key, s.version_stage.as_deref()),
+            ("prod/db", None, Some("AWSPREVIOUS"))
+        );
+        let s = secret_ref("prod/db:::v1").expect("valid");
+        assert_eq!(s.version_id.as_deref(), Some("v1"));
+        assert!(secret_ref("prod/db::AWSCURRENT:v1").is_err());
+        assert!(secret_ref(":key").is_err());
+        assert!(secret_ref("a:b:c:d:e").is_err());
+    }
+
+    #[test]
+    fn dollar_references() {
+        assert_eq!(dollar_reference("$PATH:/x"), Some("$PATH"));
+        assert_eq!(dollar_reference("a ${HOME}/b"), Some("${HOME}"));
+        assert_eq!(dollar_reference("costs $5"), None);
+        assert_eq!(dollar_reference("plain"), None);
+    }
+}

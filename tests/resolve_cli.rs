@@ -1,0 +1,217 @@
+//! End to end: `kiln resolve` over real deliveries of the shared corpus.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The `kiln` binary of this workspace, built once for these tests.
+fn kiln() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let bin = BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "kiln", "--bin", "kiln"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building kiln failed");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        target.join("debug").join(format!("kiln{}", std::env::consts::EXE_SUFFIX))
+    });
+    Command::new(bin)
+}
+
+const CATALOG: &str = r#"
+projects:
+  - name: hello
+    arn: arn:aws:codebuild:us-east-1:123456789012:project/hello
+    source: {type: GITHUB, location: "https://github.com/Codertocat/Hello-World.git"}
+    webhook:
+      filterGroups:
+        - - {type: EVENT, pattern: "PUSH, PULL_REQUEST_CREATED"}
+  - name: docs
+    source: {type: GITHUB, location: "git@github.com:codertocat/hello-world.git"}
+    webhook:
+      filterGroups:
+        - - {type: EVENT, pattern: PULL_REQUEST_CREATED}
+          - {type: FILE_PATH, pattern: "^docs/"}
+  - name: elsewhere
+    source: {type: GITHUB, location: "https://github.com/other/x"}
+    webhook: {filterGroups: [[{type: EVENT, pattern: PUSH}]]}
+"#;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(catalog: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("catalog.yaml"), catalog).expect("write");
+        Self { dir }
+    }
+
+    fn resolve(&self, event_file: &str, event_name: &str, extra: &[&str]) -> Output {
+        let corpora = kiln_tests::corpora().expect("corpora");
+        kiln()
+            .arg("resolve")
+            .arg("--config")
+            .arg(self.dir.path().join("catalog.yaml"))
+            .arg("--event")
+            .arg(corpora.join("webhooks").join(event_file))
+            .args(["--event-name", event_name])
+            .args(extra)
+            .output()
+            .expect("run kiln")
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json output")
+}
+
+#[test]
+fn push_builds_the_matching_project_with_exact_json_shape() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(CATALOG);
+    let v = json_of(&f.resolve("octokit__push__5.json", "push", &["--json"]));
+    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["builds", "event", "ignored"]);
+    assert_eq!(v["event"], "PUSH");
+    assert_eq!(v["ignored"], Value::Null);
+    let builds = v["builds"].as_array().expect("builds");
+    assert_eq!(builds.len(), 1);
+    let b = &builds[0];
+    let mut bkeys: Vec<&str> = b.as_object().expect("build").keys().map(String::as_str).collect();
+    bkeys.sort_unstable();
+    assert_eq!(bkeys, ["commit", "environmentVariables", "project", "sourceVersion"]);
+    assert_eq!(b["project"], "hello");
+    assert_eq!(b["sourceVersion"], "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    assert_eq!(b["commit"], "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    let vars = b["environmentVariables"].as_array().expect("vars");
+    let get = |n: &str| vars.iter().find(|v| v["name"] == n).map(|v| v["value"].clone());
+    assert_eq!(get("CODEBUILD_WEBHOOK_TRIGGER"), Some("branch/master".into()));
+    assert_eq!(get("CODEBUILD_WEBHOOK_EVENT"), Some("PUSH".into()));
+    assert!(
+        get("CODEBUILD_INITIATOR")
+            .is_some_and(|v| v.as_str().is_some_and(|s| s.starts_with("GitHub-Hookshot/")))
+    );
+}
+
+#[test]
+fn pull_request_file_filters_use_changed_files_flag() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(CATALOG);
+    let v =
+        json_of(&f.resolve("octokit__pull_request.opened__1.json", "pull_request", &["--json"]));
+    let projects: Vec<&str> = v["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .filter_map(|b| b["project"].as_str())
+        .collect();
+    assert_eq!(projects, ["hello"]);
+    let text = f.resolve("octokit__pull_request.opened__1.json", "pull_request", &[]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("skip docs: group 1: needs the pull request's changed files"),
+        "{stdout}"
+    );
+
+    let files = f.dir.path().join("files.txt");
+    std::fs::write(&files, "docs/index.md\nREADME.md\n").expect("write");
+    let flag = ["--json", "--changed-files", files.to_str().expect("utf-8")];
+    let v = json_of(&f.resolve("octokit__pull_request.opened__1.json", "pull_request", &flag));
+    let projects: Vec<&str> = v["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .filter_map(|b| b["project"].as_str())
+        .collect();
+    assert_eq!(projects, ["hello", "docs"]);
+    assert_eq!(v["builds"][1]["sourceVersion"], "pr/2");
+}
+
+#[test]
+fn ignored_events_exit_zero_with_a_reason() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(CATALOG);
+    for (file, name) in [
+        ("octokit__ping__1.json", "ping"),
+        ("octokit__push__2.json", "push"),
+        ("octokit__issue_comment.created__1.json", "issue_comment"),
+        ("octokit__release.published__1.json", "release"),
+    ] {
+        let v = json_of(&f.resolve(file, name, &["--json"]));
+        assert_eq!(v["event"], Value::Null, "{file}");
+        assert!(v["ignored"].is_string(), "{file}");
+        assert_eq!(v["builds"], Value::Array(vec![]), "{file}");
+    }
+}
+
+#[test]
+fn configuration_errors_exit_2_naming_project_and_group() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(
+        "- name: bad\n  source: {location: https://github.com/o/r}\n  webhook:\n    filterGroups:\n      - - {type: HEAD_REF, pattern: main}\n",
+    );
+    let out = f.resolve("octokit__push__5.json", "push", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("catalog.yaml:5:9: error: project bad, filter group 1 has no EVENT filter"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_files_and_bad_payloads_exit_2() {
+    let f = Fixture::new(CATALOG);
+    let out = kiln()
+        .args(["resolve", "--config"])
+        .arg(f.dir.path().join("catalog.yaml"))
+        .args(["--event", "/nonexistent.json", "--event-name", "push"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let bad = f.dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"ref\": 1}").expect("write");
+    let out = kiln()
+        .args(["resolve", "--config"])
+        .arg(f.dir.path().join("catalog.yaml"))
+        .arg("--event")
+        .arg(&bad)
+        .args(["--event-name", "push"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid push payload"));
+}
+
+#[test]
+fn human_output_lists_builds_variables_and_skips() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new(CATALOG);
+    let out = f.resolve(
+        "octokit__pull_request.opened__1.json",
+        "pull_request",
+        &["--user-agent", "GitHub-Hookshot/044aadd"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
