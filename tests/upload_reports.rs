@@ -103,7 +103,10 @@ async fn t59_missing_corrupt_or_unsupported_reports_are_incomplete_and_never_fai
                 ReportStatus::Incomplete,
                 "bad.xml: unexpected end of file inside <testcase>".to_owned()
             ),
-            (ReportStatus::Incomplete, "c.json: format COBERTURAXML not supported yet".to_owned()),
+            (
+                ReportStatus::Incomplete,
+                "c.json: not a COBERTURAXML report: the root element is <>".to_owned()
+            ),
         ]
     );
     assert!(
@@ -155,4 +158,22 @@ async fn other_test_formats_are_parsed_through_the_upload() {
         got,
         [("proj-cucumber", ReportStatus::Failed, 1), ("proj-testng", ReportStatus::Succeeded, 1)]
     );
+}
+
+#[tokio::test]
+async fn coverage_reports_carry_a_code_coverage_summary() {
+    let h = Harness::new();
+    std::fs::write(
+        h.src().join("cobertura.xml"),
+        r#"<coverage lines-covered="3" lines-valid="4" branches-covered="1" branches-valid="2"/>"#,
+    )
+    .expect("write");
+    let mut spec = buildspec();
+    spec.reports = vec![report("cov", &["cobertura.xml"], ReportFormat::CoberturaXml)];
+    let (out, _) = h.upload(&spec, &project()).await;
+    let json = serde_json::to_value(&out.reports[0]).expect("json");
+    assert_eq!(json["type"], "CODE_COVERAGE");
+    assert_eq!(json["status"], "SUCCEEDED");
+    assert_eq!(json["codeCoverageSummary"]["lineCoveragePercentage"], 75.0);
+    assert_eq!(json["codeCoverageSummary"]["branchesMissed"], 1);
 }

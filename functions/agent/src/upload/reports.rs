@@ -5,10 +5,9 @@
 //! `<prefix>/<path relative to the report's base>` and the report itself (the BatchGetReports
 //! shape, with its test cases) at `<prefix>/report.json`. Storage failures are warnings.
 //!
-//! Formats: the test formats JUNITXML (every dialect), CUCUMBERJSON, NUNITXML, NUNIT3XML,
-//! TESTNGXML and VISUALSTUDIOTRX are parsed (see `kiln_core::reports`); the coverage formats
-//! (CLOVERXML, COBERTURAXML, JACOCOXML, SIMPLECOV) give an INCOMPLETE report whose reason says
-//! `format <NAME> not supported yet`.
+//! Formats: every format CodeBuild reads is parsed (see `kiln_core::reports`): the test
+//! formats JUNITXML (every dialect), CUCUMBERJSON, NUNITXML, NUNIT3XML, TESTNGXML and
+//! VISUALSTUDIOTRX, and the coverage formats CLOVERXML, COBERTURAXML, JACOCOXML and SIMPLECOV.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -16,7 +15,8 @@ use std::io::BufReader;
 use kiln_core::artifacts::{ArtifactSettings, LOCAL_DEFAULT_BUCKET, Selection, select};
 use kiln_core::buildspec::{ReportFormat, ReportSpec};
 use kiln_core::reports::{
-    Report, ReportFile, build_report, parse_cucumber, parse_junit, parse_xml_report, report_group,
+    Report, ReportFile, build_report, parse_coverage, parse_cucumber, parse_junit,
+    parse_xml_report, report_group,
 };
 
 use super::artifacts::{build_metadata, error_chain};
@@ -121,13 +121,16 @@ fn one_report(
 /// Parses one file of `format`; what cannot be parsed becomes an unusable file with the reason.
 fn parse_file(format: ReportFormat, source: &std::path::Path, path: &str) -> ReportFile {
     let unusable = |reason: String| ReportFile::Unusable { path: path.to_owned(), reason };
-    if format.is_coverage() {
-        return unusable(format!("format {} not supported yet", format.name()));
-    }
     let file = match File::open(source) {
         Ok(f) => BufReader::new(f),
         Err(e) => return unusable(format!("cannot read the file: {e}")),
     };
+    if format.is_coverage() {
+        return match parse_coverage(format, file) {
+            Ok(counts) => ReportFile::Coverage(counts),
+            Err(e) => unusable(error_chain(&e)),
+        };
+    }
     let parsed = match format {
         ReportFormat::JunitXml => parse_junit(file, path).map_err(|e| error_chain(&e)),
         ReportFormat::CucumberJson => parse_cucumber(file, path).map_err(|e| error_chain(&e)),

@@ -232,6 +232,7 @@ pub fn parse_xml_report(
     let mut cases: Vec<Open> = Vec::new();
     let mut classes: HashMap<String, String> = HashMap::new();
     let mut definition: Option<String> = None;
+    let mut root_seen = false;
     loop {
         let event = reader
             .read_event_into(&mut buf)
@@ -246,6 +247,7 @@ pub fn parse_xml_report(
             if open.is_empty() && !d.roots.contains(&name.as_str()) {
                 return Err(FormatError::WrongRoot { format: format.name(), root: name });
             }
+            root_seen = true;
             if d.suites.contains(&name.as_str()) {
                 suites.push(attr(&e, b"name").unwrap_or_default());
                 if empty {
@@ -331,6 +333,9 @@ pub fn parse_xml_report(
     }
     if let Some(element) = open.pop() {
         return Err(FormatError::Truncated { element });
+    }
+    if !root_seen {
+        return Err(FormatError::WrongRoot { format: format.name(), root: String::new() });
     }
     Ok(cases
         .into_iter()
@@ -537,6 +542,8 @@ mod tests {
         let err = parse_xml_report(ReportFormat::TestngXml, "<testsuite/>".as_bytes(), "x")
             .expect_err("wrong root");
         assert_eq!(err.to_string(), "not a TESTNGXML report: the root element is <testsuite>");
+        let err = parse_xml_report(ReportFormat::NunitXml, "".as_bytes(), "x").expect_err("empty");
+        assert_eq!(err.to_string(), "not a NUNITXML report: the root element is <>");
         let err = parse_xml_report(ReportFormat::CloverXml, "<coverage/>".as_bytes(), "x")
             .expect_err("coverage");
         assert_eq!(err.to_string(), "format CLOVERXML not supported yet");
