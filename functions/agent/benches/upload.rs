@@ -8,7 +8,8 @@
 //!
 //! Each side runs `KILN_BENCH_RUNS` times (default 1) and the best time counts. Sizes:
 //! `KILN_BENCH_FILES` (default 20000) files totalling `KILN_BENCH_MIB` MiB (default 1024) for
-//! the ZIP, `KILN_BENCH_NODE_FILES` (default 30000) files for the cache tree.
+//! the ZIP, `KILN_BENCH_NODE_FILES` (default 30000) files for the cache tree;
+//! `KILN_BENCH_ZIP_LEVEL` (default: kiln's, 6 like Info-ZIP) for kiln's deflate level.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kiln_agent::upload::archive::{ArchiveEntry, pack, unpack};
-use kiln_agent::upload::zip::write_zip;
+use kiln_agent::upload::zip::{DEFAULT_LEVEL, write_zip_level};
 use kiln_core::artifacts::{Selection, select};
 
 struct Rng(u64);
@@ -226,11 +227,14 @@ fn main() {
     generate_mixed(&tree, files, mib << 20);
     let selected =
         select(&tree, &Selection { files: &["**/*".to_owned()], ..Default::default() }).files;
+    let level = u32::try_from(env_num("KILN_BENCH_ZIP_LEVEL", u64::from(DEFAULT_LEVEL)))
+        .unwrap_or(DEFAULT_LEVEL);
     let kiln_zip = w.join("kiln.zip");
     let info_zip = w.join("info.zip");
     let kiln = best(runs, || {
         let _ = fs::remove_file(&kiln_zip);
-        write_zip(&selected, fs::File::create(&kiln_zip).expect("create")).expect("zip");
+        write_zip_level(&selected, fs::File::create(&kiln_zip).expect("create"), level)
+            .expect("zip");
     });
     let base = best(runs, || {
         let _ = fs::remove_file(&info_zip);
