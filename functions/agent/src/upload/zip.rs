@@ -6,8 +6,8 @@
 //! and a byte budget, so memory stays small whatever the archive's size. Files larger than
 //! [`LARGE_FILE`] are streamed by the writer itself with a data descriptor. A file is stored
 //! uncompressed when its extension says it is already compressed, when a sample of it does
-//! not shrink, or when deflating does not make it smaller. Deflate runs at [`DEFAULT_LEVEL`]. ZIP64 records are written when
-//! sizes, offsets or the entry count need them. Symbolic links (kept with `enable-symlinks`)
+//! not shrink, or when deflating does not make it smaller; deflate runs at [`DEFAULT_LEVEL`].
+//! ZIP64 records are written when sizes, offsets or the entry count need them. Symbolic links (kept with `enable-symlinks`)
 //! are stored as links, Unix mode `0120777`, the target as their data.
 //!
 //! The SHA-256 and MD5 of the archive are computed while it is written.
