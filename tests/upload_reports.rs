@@ -86,7 +86,7 @@ async fn t59_missing_corrupt_or_unsupported_reports_are_incomplete_and_never_fai
     spec.reports = vec![
         report("missing", &["missing.xml"], ReportFormat::JunitXml),
         report("corrupt", &["bad.xml"], ReportFormat::JunitXml),
-        report("cucumber", &["c.json"], ReportFormat::CucumberJson),
+        report("coverage", &["c.json"], ReportFormat::CoberturaXml),
     ];
     let (out, log) = h.upload(&spec, &project()).await;
     assert_eq!(out.status, UploadStatus::Succeeded);
@@ -103,7 +103,10 @@ async fn t59_missing_corrupt_or_unsupported_reports_are_incomplete_and_never_fai
                 ReportStatus::Incomplete,
                 "bad.xml: unexpected end of file inside <testcase>".to_owned()
             ),
-            (ReportStatus::Incomplete, "c.json: format CUCUMBERJSON not supported yet".to_owned()),
+            (
+                ReportStatus::Incomplete,
+                "c.json: not a COBERTURAXML report: the root element is <>".to_owned()
+            ),
         ]
     );
     assert!(
@@ -134,4 +137,43 @@ async fn a_mocha_sized_report_keeps_500_cases_failed_first() {
     assert_eq!(r.test_cases.len(), 500);
     assert!(r.test_cases[..15].iter().all(|c| c.status == CaseStatus::Failed));
     assert_eq!(r.test_cases[15].status, CaseStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn other_test_formats_are_parsed_through_the_upload() {
+    let h = Harness::new();
+    let cucumber = r#"[{"name":"F","elements":[{"name":"s","type":"scenario","steps":[{"result":{"status":"failed","error_message":"no"}}]}]}]"#;
+    std::fs::write(h.src().join("c.json"), cucumber).expect("write");
+    let testng = r#"<testng-results><suite name="S"><test name="T"><class name="A"><test-method status="PASS" name="m"/></class></test></suite></testng-results>"#;
+    std::fs::write(h.src().join("testng-results.xml"), testng).expect("write");
+    let mut spec = buildspec();
+    spec.reports = vec![
+        report("cucumber", &["c.json"], ReportFormat::CucumberJson),
+        report("testng", &["testng-results.xml"], ReportFormat::TestngXml),
+    ];
+    let (out, _) = h.upload(&spec, &project()).await;
+    let got: Vec<_> =
+        out.reports.iter().map(|r| (r.name.as_str(), r.status, r.test_summary.total)).collect();
+    assert_eq!(
+        got,
+        [("proj-cucumber", ReportStatus::Failed, 1), ("proj-testng", ReportStatus::Succeeded, 1)]
+    );
+}
+
+#[tokio::test]
+async fn coverage_reports_carry_a_code_coverage_summary() {
+    let h = Harness::new();
+    std::fs::write(
+        h.src().join("cobertura.xml"),
+        r#"<coverage lines-covered="3" lines-valid="4" branches-covered="1" branches-valid="2"/>"#,
+    )
+    .expect("write");
+    let mut spec = buildspec();
+    spec.reports = vec![report("cov", &["cobertura.xml"], ReportFormat::CoberturaXml)];
+    let (out, _) = h.upload(&spec, &project()).await;
+    let json = serde_json::to_value(&out.reports[0]).expect("json");
+    assert_eq!(json["type"], "CODE_COVERAGE");
+    assert_eq!(json["status"], "SUCCEEDED");
+    assert_eq!(json["codeCoverageSummary"]["lineCoveragePercentage"], 75.0);
+    assert_eq!(json["codeCoverageSummary"]["branchesMissed"], 1);
 }

@@ -158,8 +158,16 @@ impl FsObjectStore {
         if !base.is_dir() {
             return Ok(Vec::new());
         }
+        // Only the directory the prefix names (up to its last `/`) can hold matching keys.
+        let start = match prefix.rsplit_once('/') {
+            Some((dir, _)) if check_name(bucket, dir).is_ok() => base.join(dir),
+            _ => base.clone(),
+        };
+        if !start.is_dir() {
+            return Ok(Vec::new());
+        }
         let mut keys = Vec::new();
-        for entry in walkdir::WalkDir::new(&base).min_depth(1) {
+        for entry in walkdir::WalkDir::new(&start).min_depth(1) {
             let entry = entry.map_err(|e| {
                 let e: io::Error = e.into();
                 io_error(op(), e)
@@ -371,6 +379,36 @@ mod tests {
             store.list("bkt", "a/").await.expect("list").into_iter().map(|o| o.key).collect();
         assert_eq!(a, ["a/b/c", "a/z"]);
         assert!(store.list("other", "").await.expect("empty bucket").is_empty());
+    }
+
+    #[test]
+    fn racing_if_absent_puts_have_exactly_one_winner() {
+        let (_dir, store) = store();
+        let results: Vec<Result<(), PortError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let store = &store;
+                    s.spawn(move || {
+                        let opts =
+                            PutOptions { if_absent: true, ..meta(&[("writer", &i.to_string())]) };
+                        let rt =
+                            tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+                        rt.block_on(store.put_bytes("b", "k", vec![i; 4096], &opts))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| e.kind == PortErrorKind::Conflict)
+        );
+        let winner = results.iter().position(Result::is_ok).expect("a winner");
+        let bytes = fs::read(store.object_path("b", "k")).expect("read");
+        assert_eq!(bytes, vec![u8::try_from(winner).expect("small"); 4096]);
     }
 
     #[tokio::test]

@@ -3,11 +3,13 @@
 //! Entry names say where a path is restored: `s/<path>` relative to the source directory,
 //! `a/<path>` absolute (without its leading `/`). Symbolic links are archived as links (the
 //! `.bin` links of `node_modules` stay links). Restoring replaces files and links in the way,
-//! keeps modification times, and refuses names with `..` or other escaping components.
+//! keeps modification times and modes, and refuses names with `..` or other escaping
+//! components.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
 
 use kiln_core::artifacts::{EntryKind, SelectedFile};
 
@@ -70,29 +72,158 @@ pub fn destination(name: &Path, src_dir: &Path) -> Option<PathBuf> {
     Some(root.join(rest))
 }
 
+/// Files up to this size are handed to the writer threads; larger ones are streamed in place.
+const IN_MEMORY: u64 = 4 << 20;
+
+/// A file ready to be written by a writer thread.
+struct Pending {
+    dest: PathBuf,
+    data: Vec<u8>,
+    mode: u32,
+    mtime: u64,
+}
+
 /// Restores the archive `input` into place; returns the number of entries restored.
+///
+/// One thread decompresses and reads the archive; small files are written by a few writer
+/// threads (creating files is what costs), big ones and links by the reading thread.
 pub fn unpack(input: File, src_dir: &Path) -> Result<usize, ArchiveError> {
+    // Creating files mostly waits on the file system, so more writers than cores pay.
+    let writers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4) * 3;
+    let umask = umask_of(src_dir);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(256);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|_| {
+                scope.spawn(|| -> io::Result<()> {
+                    loop {
+                        let next = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return Err(io::Error::other("writer queue poisoned")),
+                        };
+                        let Ok(p) = next else { return Ok(()) };
+                        write_file(&p.dest, &mut p.data.as_slice(), p.mode, p.mtime, umask)?;
+                    }
+                })
+            })
+            .collect();
+        let read = read_entries(input, src_dir, &tx, umask);
+        drop(tx);
+        let mut result = read;
+        for h in handles {
+            let written =
+                h.join().unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
+            if let (Ok(_), Err(e)) = (&result, written) {
+                result = Err(ArchiveError::Read(e));
+            }
+        }
+        result
+    })
+}
+
+fn read_entries(
+    input: File,
+    src_dir: &Path,
+    tx: &std::sync::mpsc::SyncSender<Pending>,
+    umask: u32,
+) -> Result<usize, ArchiveError> {
     let dec = zstd::Decoder::new(input).map_err(ArchiveError::Read)?;
     let mut archive = tar::Archive::new(dec);
-    archive.set_preserve_mtime(true);
-    archive.set_preserve_permissions(true);
+    let mut dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let mut count = 0;
     for entry in archive.entries().map_err(ArchiveError::Read)? {
         let mut entry = entry.map_err(ArchiveError::Read)?;
         let name = entry.path().map_err(ArchiveError::Read)?.into_owned();
         let Some(dest) = destination(&name, src_dir) else { continue };
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(ArchiveError::Read)?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&dest).map_err(ArchiveError::Read)?;
+            dirs.insert(dest);
+            continue;
         }
-        if let Ok(meta) = std::fs::symlink_metadata(&dest) {
-            if !meta.is_dir() {
-                std::fs::remove_file(&dest).map_err(ArchiveError::Read)?;
+        if let Some(parent) = dest.parent() {
+            if !dirs.contains(parent) {
+                std::fs::create_dir_all(parent).map_err(ArchiveError::Read)?;
+                dirs.insert(parent.to_path_buf());
             }
         }
-        entry.unpack(&dest).map_err(ArchiveError::Read)?;
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let mtime = header.mtime().unwrap_or(0);
+        if kind.is_symlink() {
+            let Some(target) =
+                entry.link_name().map_err(ArchiveError::Read)?.map(|t| t.into_owned())
+            else {
+                continue;
+            };
+            replace(&dest, |d| std::os::unix::fs::symlink(&target, d))
+                .map_err(ArchiveError::Read)?;
+        } else if kind.is_file() {
+            let size = entry.size();
+            if size <= IN_MEMORY {
+                let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                std::io::Read::read_to_end(&mut entry, &mut data).map_err(ArchiveError::Read)?;
+                if tx.send(Pending { dest, data, mode, mtime }).is_err() {
+                    return Err(ArchiveError::Read(io::Error::other("a writer thread stopped")));
+                }
+            } else {
+                write_file(&dest, &mut entry, mode, mtime, umask).map_err(ArchiveError::Read)?;
+            }
+        } else {
+            continue;
+        }
         count += 1;
     }
     Ok(count)
+}
+
+/// Runs `create` at `dest`, removing a file or link in the way first if there is one.
+fn replace(dest: &Path, create: impl Fn(&Path) -> io::Result<()>) -> io::Result<()> {
+    match create(dest) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(dest)?;
+            create(dest)
+        }
+        other => other,
+    }
+}
+
+/// The process's umask, found by creating a probe file (asking for it would change it for
+/// every thread); every bit when the probe fails, so modes are then always set explicitly.
+fn umask_of(dir: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::create_dir_all(dir);
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o777))
+        .tempfile_in(dir)
+        .and_then(|f| f.as_file().metadata())
+        .map_or(0o7777, |m| !m.permissions().mode() & 0o777)
+}
+
+fn write_file(
+    dest: &Path,
+    data: &mut dyn io::Read,
+    mode: u32,
+    mtime: u64,
+    umask: u32,
+) -> io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let open =
+        |d: &Path| std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(d);
+    let mut file = match open(dest) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(dest)?;
+            open(dest)?
+        }
+        other => other?,
+    };
+    io::copy(data, &mut file)?;
+    if mode & umask != 0 || mode & 0o7000 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(mtime);
+    file.set_times(std::fs::FileTimes::new().set_modified(time).set_accessed(time))
 }
 
 #[cfg(test)]
@@ -122,6 +253,8 @@ mod tests {
         std::fs::create_dir_all(src.join("nm/pkg/bin")).expect("mkdir");
         std::fs::create_dir_all(src.join("nm/.bin")).expect("mkdir");
         std::fs::write(src.join("nm/pkg/bin/cli.js"), b"#!/usr/bin/env node\n").expect("write");
+        let exec = std::os::unix::fs::PermissionsExt::from_mode(0o751);
+        std::fs::set_permissions(src.join("nm/pkg/bin/cli.js"), exec).expect("chmod");
         std::os::unix::fs::symlink("../pkg/bin/cli.js", src.join("nm/.bin/cli")).expect("link");
         let files = [
             ("nm/pkg/bin/cli.js", EntryKind::File),

@@ -5,15 +5,19 @@
 //! `<prefix>/<path relative to the report's base>` and the report itself (the BatchGetReports
 //! shape, with its test cases) at `<prefix>/report.json`. Storage failures are warnings.
 //!
-//! Formats: JUNITXML is parsed (every dialect, see `kiln_core::reports`); every other format
-//! gives an INCOMPLETE report whose reason says `format <NAME> not supported yet`.
+//! Formats: every format CodeBuild reads is parsed (see `kiln_core::reports`): the test
+//! formats JUNITXML (every dialect), CUCUMBERJSON, NUNITXML, NUNIT3XML, TESTNGXML and
+//! VISUALSTUDIOTRX, and the coverage formats CLOVERXML, COBERTURAXML, JACOCOXML and SIMPLECOV.
 
 use std::fs::File;
 use std::io::BufReader;
 
 use kiln_core::artifacts::{ArtifactSettings, LOCAL_DEFAULT_BUCKET, Selection, select};
 use kiln_core::buildspec::{ReportFormat, ReportSpec};
-use kiln_core::reports::{Report, ReportFile, build_report, parse_junit, report_group};
+use kiln_core::reports::{
+    Report, ReportFile, build_report, parse_coverage, parse_cucumber, parse_junit,
+    parse_xml_report, report_group,
+};
 
 use super::artifacts::{build_metadata, error_chain};
 use super::boundary::UploadInput;
@@ -109,25 +113,31 @@ fn one_report(
     let mut raw = Vec::new();
     for file in &selected.files {
         raw.push((file.path.clone(), file.source.clone()));
-        let parsed = match spec.file_format {
-            ReportFormat::JunitXml => match File::open(&file.source) {
-                Ok(f) => match parse_junit(BufReader::new(f), &file.path) {
-                    Ok(cases) => ReportFile::Parsed(cases),
-                    Err(e) => {
-                        ReportFile::Unusable { path: file.path.clone(), reason: error_chain(&e) }
-                    }
-                },
-                Err(e) => ReportFile::Unusable {
-                    path: file.path.clone(),
-                    reason: format!("cannot read the file: {e}"),
-                },
-            },
-            other => ReportFile::Unusable {
-                path: file.path.clone(),
-                reason: format!("format {} not supported yet", other.name()),
-            },
-        };
-        files.push(parsed);
+        files.push(parse_file(spec.file_format, &file.source, &file.path));
     }
     (build_report(name, arn, spec.file_format, files), raw)
+}
+
+/// Parses one file of `format`; what cannot be parsed becomes an unusable file with the reason.
+fn parse_file(format: ReportFormat, source: &std::path::Path, path: &str) -> ReportFile {
+    let unusable = |reason: String| ReportFile::Unusable { path: path.to_owned(), reason };
+    let file = match File::open(source) {
+        Ok(f) => BufReader::new(f),
+        Err(e) => return unusable(format!("cannot read the file: {e}")),
+    };
+    if format.is_coverage() {
+        return match parse_coverage(format, file) {
+            Ok(counts) => ReportFile::Coverage(counts),
+            Err(e) => unusable(error_chain(&e)),
+        };
+    }
+    let parsed = match format {
+        ReportFormat::JunitXml => parse_junit(file, path).map_err(|e| error_chain(&e)),
+        ReportFormat::CucumberJson => parse_cucumber(file, path).map_err(|e| error_chain(&e)),
+        other => parse_xml_report(other, file, path).map_err(|e| error_chain(&e)),
+    };
+    match parsed {
+        Ok(cases) => ReportFile::Parsed(cases),
+        Err(reason) => unusable(reason),
+    }
 }

@@ -3,10 +3,13 @@
 //! Status: INCOMPLETE when no file matched, any file could not be read or parsed (the reasons
 //! in `statusMessage`, the readable files still counted), or the format is not parsed yet;
 //! otherwise FAILED when any case FAILED or ERRORed, else SUCCEEDED — a report with zero cases
-//! (jest's empty suite) is SUCCEEDED [INF]. A report never fails the build.
+//! (jest's empty suite) is SUCCEEDED [INF]; a coverage report that could be read is SUCCEEDED
+//! with its `codeCoverageSummary` (the counts of all its files summed). A report never fails
+//! the build.
 
 use crate::buildspec::ReportFormat;
 
+use super::coverage::{CodeCoverageSummary, CoverageCounts};
 use super::model::{MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary};
 
 /// One file of a report, as the collector found it.
@@ -14,6 +17,8 @@ use super::model::{MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary};
 pub enum ReportFile {
     /// Parsed: its cases.
     Parsed(Vec<TestCase>),
+    /// A coverage file, read: its counts.
+    Coverage(CoverageCounts),
     /// Unreadable, corrupt, or of a format kiln does not parse.
     Unusable {
         /// The file, relative to the report's base.
@@ -41,10 +46,14 @@ pub fn build_report(name: &str, arn: &str, format: ReportFormat, files: Vec<Repo
     let mut summary = TestSummary::default();
     let mut cases: Vec<TestCase> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
+    let mut coverage: Option<CoverageCounts> = None;
     let no_files = files.is_empty();
     for file in files {
         match file {
             ReportFile::Parsed(parsed) => cases.extend(parsed),
+            ReportFile::Coverage(counts) => {
+                *coverage.get_or_insert_with(CoverageCounts::default) += counts
+            }
             ReportFile::Unusable { path, reason } => problems.push(format!("{path}: {reason}")),
         }
     }
@@ -74,6 +83,7 @@ pub fn build_report(name: &str, arn: &str, format: ReportFormat, files: Vec<Repo
         status,
         status_message,
         test_summary: summary,
+        code_coverage_summary: coverage.map(CodeCoverageSummary::from),
         test_cases: cases,
         raw_data_location: None,
     }

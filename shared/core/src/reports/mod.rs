@@ -1,9 +1,13 @@
 //! Test and coverage reports: parsing JUnit and the other formats into CodeBuild's report shape.
 
 mod build;
+mod coverage;
+mod formats;
 mod junit;
 mod model;
 
 pub use build::{ReportFile, build_report, report_group};
-pub use junit::{JunitError, parse_junit};
+pub use coverage::{CodeCoverageSummary, CoverageCounts, parse_coverage};
+pub use formats::{FormatError, parse_cucumber, parse_xml_report};
+pub use junit::{JunitError, MESSAGE_LIMIT, parse_junit};
 pub use model::{CaseStatus, MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary};

@@ -125,8 +125,11 @@ pub struct Report {
     /// Why the report is INCOMPLETE.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
-    /// Counts and duration.
+    /// Counts and duration (all zero for a coverage report).
     pub test_summary: TestSummary,
+    /// Line and branch coverage, for a coverage report that could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_coverage_summary: Option<super::coverage::CodeCoverageSummary>,
     /// At most [`MAX_TEST_CASES`] cases, failed ones first.
     pub test_cases: Vec<TestCase>,
     /// Where the raw report files were stored (`s3://bucket/prefix`), when they were.
