@@ -10,7 +10,7 @@ use std::path::Path;
 use common::{Harness, buildspec, strings, write_tree};
 use kiln_agent::upload::UploadStatus;
 use kiln_core::buildspec::{ArtifactsSpec, Buildspec, CacheAction, CacheSpec};
-use kiln_core::ports::{ObjectInfo, ObjectStore, PortError, PortErrorKind, PortFuture, PutOptions};
+use kiln_core::ports::UnavailableObjectStore;
 use kiln_core::project::{Project, ProjectCache};
 
 fn project() -> Project {
@@ -182,59 +182,18 @@ async fn caching_off_paths_missing_and_absolute_paths() {
     assert_eq!(read(&outside.join("repo/lib.jar")), "contents of repo/lib.jar");
 }
 
-/// A store whose every call fails.
-#[derive(Debug)]
-struct BrokenStore;
-
-impl BrokenStore {
-    fn fail<'a, T: Send + 'a>(op: &str) -> PortFuture<'a, T> {
-        let e = PortError::new(PortErrorKind::Unavailable, op.to_owned());
-        Box::pin(async move { Err(e) })
-    }
-}
-
-impl ObjectStore for BrokenStore {
-    fn put_file<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a Path,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Self::fail("put object")
-    }
-    fn put_bytes<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: Vec<u8>,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Self::fail("put object")
-    }
-    fn get_file<'a>(&'a self, _: &'a str, _: &'a str, _: &'a Path) -> PortFuture<'a, ObjectInfo> {
-        Self::fail("get object")
-    }
-    fn head<'a>(&'a self, _: &'a str, _: &'a str) -> PortFuture<'a, ObjectInfo> {
-        Self::fail("head object")
-    }
-    fn list<'a>(&'a self, _: &'a str, _: &'a str) -> PortFuture<'a, Vec<ObjectInfo>> {
-        Self::fail("list objects")
-    }
-}
-
 #[tokio::test]
 async fn a_failing_cache_store_only_warns() {
     let h = Harness::new();
     h.write(&[".cache/x"]);
     for key in [Some("k"), None] {
         let spec = with_cache(cache(key, &["k"], None));
-        let log = h.restore_in(&spec, &project(), &h.src(), &BrokenStore).await;
+        let log = h.restore_in(&spec, &project(), &h.src(), &UnavailableObjectStore).await;
         assert!(
             log.len() == 1 && log[0].starts_with("Warning: cache lookup failed: head object"),
             "{log:#?}"
         );
-        let (out, log) = h.upload_in(&spec, &project(), &h.src(), &BrokenStore).await;
+        let (out, log) = h.upload_in(&spec, &project(), &h.src(), &UnavailableObjectStore).await;
         assert_eq!(out.status, UploadStatus::Succeeded);
         assert!(log.iter().any(|l| l.starts_with("Warning: cache save failed")), "{log:#?}");
     }
@@ -246,7 +205,7 @@ async fn a_failing_artifact_store_fails_the_phase_but_reports_and_cache_only_war
     h.write(&["a.txt"]);
     let mut spec = with_cache(cache(Some("k"), &[], None));
     spec.artifacts = Some(ArtifactsSpec { files: strings(&["a.txt"]), ..Default::default() });
-    let (out, _) = h.upload_in(&spec, &project(), &h.src(), &BrokenStore).await;
+    let (out, _) = h.upload_in(&spec, &project(), &h.src(), &UnavailableObjectStore).await;
     assert!(
         matches!(out.status, UploadStatus::Failed { ref status_code, .. } if status_code == "CLIENT_ERROR")
     );
