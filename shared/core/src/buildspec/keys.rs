@@ -96,6 +96,11 @@ pub const TOP: &[Key] = &[
     ),
     v02("run-as", Shape::Text, "The Linux user that runs every command."),
     key("env", Shape::Section(ENV), "Environment variables for the build."),
+    key(
+        "environment_variables",
+        Shape::Section(LEGACY_ENV),
+        "The version 0.1 spelling of env: `plaintext` is read as env.variables.",
+    ),
     key("proxy", Shape::Section(PROXY), "Explicit proxy settings (accepted and ignored by kiln)."),
     v02("batch", Shape::Section(BATCH), "Batch build configuration."),
     key("phases", Shape::Phases, "The commands to run, phase by phase."),
@@ -107,6 +112,13 @@ pub const TOP: &[Key] = &[
     key("artifacts", Shape::Section(ARTIFACTS), "The build output to upload."),
     key("cache", Shape::Section(CACHE), "Files to cache between builds."),
 ];
+
+/// `environment_variables`, the spelling of `env` in the first buildspec format.
+pub const LEGACY_ENV: &[Key] = &[key(
+    "plaintext",
+    Shape::Variables,
+    "Plain variables (the version 0.1 spelling of env.variables).",
+)];
 
 /// `env`.
 pub const ENV: &[Key] = &[

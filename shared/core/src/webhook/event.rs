@@ -282,19 +282,23 @@ pub enum ParseError {
 pub fn parse(event_name: &str, payload: &[u8]) -> Result<Trigger, ParseError> {
     let json_err = |source| ParseError::Json { event: event_name.to_owned(), source };
     let id_err = |source| ParseError::Id { event: event_name.to_owned(), source };
+    // A byte order mark is not JSON; a delivery saved by an editor may start with one.
+    let payload = payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload);
     match event_name {
         "push" => {
             let p: payload::Push = serde_json::from_slice(payload).map_err(json_err)?;
             push(p).map_err(id_err)
         }
-        "pull_request" => {
-            let p: payload::PullRequest = serde_json::from_slice(payload).map_err(json_err)?;
-            pull_request(p).map_err(id_err)
-        }
-        "release" => {
-            let p: payload::Release = serde_json::from_slice(payload).map_err(json_err)?;
-            release(p).map_err(id_err)
-        }
+        "pull_request" => match serde_json::from_slice::<payload::PullRequest>(payload) {
+            Ok(p) => pull_request(p).map_err(id_err),
+            Err(e) => unbuilt_action(event_name, payload, &PR_BUILD_ACTIONS).ok_or(json_err(e)),
+        },
+        "release" => match serde_json::from_slice::<payload::Release>(payload) {
+            Ok(p) => release(p).map_err(id_err),
+            Err(e) => {
+                unbuilt_action(event_name, payload, &RELEASE_BUILD_ACTIONS).ok_or(json_err(e))
+            }
+        },
         "ping" => {
             let p: payload::Ping = serde_json::from_slice(payload).map_err(json_err)?;
             Ok(Trigger::Ping { zen: p.zen, hook_id: p.hook_id })
@@ -310,6 +314,24 @@ pub fn parse(event_name: &str, payload: &[u8]) -> Result<Trigger, ParseError> {
             reason: format!("{other} events have no CodeBuild event type"),
         }),
     }
+}
+
+/// The `pull_request` actions that have a CodeBuild event type (spec §7.2).
+const PR_BUILD_ACTIONS: [&str; 4] = ["opened", "reopened", "synchronize", "closed"];
+
+/// The `release` actions that have a CodeBuild event type (spec §7.2).
+const RELEASE_BUILD_ACTIONS: [&str; 2] = ["released", "prereleased"];
+
+/// A delivery whose body lacks fields kiln reads, but whose `action` never builds: ignored.
+///
+/// GitHub's payloads differ by action (a `stacked` pull request has no `repository`, for
+/// example); only the actions that can start a build must have the full shape.
+fn unbuilt_action(event_name: &str, payload: &[u8], builds: &[&str]) -> Option<Trigger> {
+    let action = serde_json::from_slice::<payload::ActionOnly>(payload).ok()?.action?;
+    (!builds.contains(&action.as_str())).then(|| Trigger::Ignored {
+        event: event_name.to_owned(),
+        reason: format!("{event_name} action {action} has no CodeBuild event type"),
+    })
 }
 
 fn repository(r: payload::Repository) -> Result<Repository, IdError> {
@@ -405,6 +427,34 @@ mod tests {
         let t = parse("issues", b"not json").expect("ignored");
         assert!(matches!(t, Trigger::Ignored { ref event, .. } if event == "issues"));
         assert!(parse("push", b"not json").is_err());
+    }
+
+    #[test]
+    fn actions_that_never_build_are_ignored_even_without_the_full_shape() {
+        // GitHub's `stacked` pull request delivery has no `repository`; a `deleted` release
+        // shape may lack fields too. Neither can build, so neither is an error.
+        let stacked = br#"{"action":"stacked","number":42,"pull_request":{"number":42,
+            "head":{"ref":"a","sha":"abcdefabcdefabcdefabcdefabcdefabcdefabcd","repo":null},
+            "base":{"ref":"b","sha":"fedcbafedcbafedcbafedcbafedcbafedcbafedc","repo":null}},
+            "sender":{"id":1}}"#;
+        let t = parse("pull_request", stacked).expect("ignored");
+        let Trigger::Ignored { event, reason } = t else { panic!("ignored expected: {t:?}") };
+        assert_eq!(event, "pull_request");
+        assert_eq!(reason, "pull_request action stacked has no CodeBuild event type");
+        let t = parse("release", br#"{"action":"deleted","release":{}}"#).expect("ignored");
+        assert!(matches!(t, Trigger::Ignored { ref reason, .. } if reason.contains("deleted")));
+        // An action that builds still needs its fields.
+        let opened = br#"{"action":"opened","pull_request":{"number":1}}"#;
+        assert!(parse("pull_request", opened).is_err());
+        assert!(parse("release", br#"{"action":"released","release":{}}"#).is_err());
+        assert!(parse("pull_request", b"{}").is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_json_is_skipped() {
+        let body = b"\xEF\xBB\xBF{\"zen\":\"Keep it logically awesome.\",\"hook_id\":1}";
+        let t = parse("ping", body).expect("ping");
+        assert!(matches!(t, Trigger::Ping { hook_id: Some(1), .. }));
     }
 
     #[test]

@@ -134,6 +134,13 @@ pub(super) struct Release {
     pub sender: Option<Sender>,
 }
 
+/// Only the `action` of a delivery, read when the full shape is missing.
+#[derive(Debug, Deserialize)]
+pub(super) struct ActionOnly {
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct Ping {
     #[serde(default)]

@@ -4,8 +4,8 @@
 use crate::diagnostic::{Position, child_path, index_path};
 use crate::yaml::{Node, Resolved};
 
-use super::super::keys::{ENV, PROXY};
-use super::super::model::{Env, Proxy, SecretRef, Shell};
+use super::super::keys::{ENV, LEGACY_ENV, PROXY};
+use super::super::model::{Env, Proxy, SecretRef, Shell, Version};
 use super::reader::Reader;
 
 /// `env`.
@@ -90,6 +90,44 @@ pub(super) fn read(r: &mut Reader, node: &Node, path: &str) -> Env {
         env.git_credential_helper = r.boolean(n, &p).unwrap_or(false);
     }
     env
+}
+
+/// `environment_variables` (`plaintext`), added to `env.variables`.
+///
+/// The first buildspec format wrote `environment_variables: plaintext:` for what 0.2 calls
+/// `env: variables:`. Real files of both versions use it, so it is read the same way; in a 0.2
+/// file with a warning. A name that `env` also defines keeps its `env` value.
+pub(super) fn legacy(r: &mut Reader, node: &Node, path: &str, at: Position, env: &mut Env) {
+    let Some(sec) = r.section(node, path, LEGACY_ENV) else {
+        return;
+    };
+    if r.version == Version::V0_2 {
+        r.warning(
+            at,
+            path,
+            "`environment_variables.plaintext` is the version 0.1 spelling of `env.variables`; it is read as `env.variables`",
+        );
+        r.help("write `env:` with `variables:` under it");
+    }
+    let Some((n, p)) = sec.get("plaintext") else {
+        return;
+    };
+    for (name, value, pos) in variables(r, n, &p) {
+        let defined = env.variables.iter().map(|(v, _)| v);
+        let in_env = defined
+            .chain(env.parameter_store.iter().map(|(v, _)| v))
+            .chain(env.secrets_manager.iter().map(|(v, _)| v))
+            .any(|v| *v == name);
+        if in_env {
+            r.warning(
+                pos,
+                &child_path(&p, &name),
+                format!("`{name}` is also defined in env; the env value is used"),
+            );
+        } else {
+            env.variables.push((name, value));
+        }
+    }
 }
 
 /// `proxy`.

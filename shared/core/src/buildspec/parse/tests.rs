@@ -131,6 +131,14 @@ case!(
     duplicate_keys,
     "version: 0.2\nphases:\n  build:\n    commands: [a]\n  build:\n    commands: [b]\n"
 );
+case!(
+    environment_variables_in_0_2,
+    "version: 0.2\nenvironment_variables:\n  plaintext:\n    HUGO: \"0.42\"\n    A: old\nenv:\n  variables:\n    A: new\nphases: {}\n"
+);
+case!(
+    environment_variables_in_0_1,
+    "version: 0.1\nenvironment_variables:\n  plaintext:\n    JAVA_HOME: /usr/lib/jvm\n    CODEBUILD_X: y\n  secret: z\nphases: {}\n"
+);
 case!(more_than_one_document, "version: 0.2\nphases: {}\n---\nversion: 0.1\n");
 case!(
     cache_fallback_keys,
@@ -168,6 +176,16 @@ fn versions_as_numbers_and_strings() {
     }
     assert!(!parse("version: 0.3\nphases: {}\n").is_valid());
     assert!(!parse("version: yes\nphases: {}\n").is_valid());
+}
+
+#[test]
+fn environment_variables_plaintext_is_read_as_env_variables() {
+    let text = "version: 0.1\nenvironment_variables:\n  plaintext:\n    JAVA_HOME: /usr/lib/jvm\n    N: 3\nenv:\n  variables:\n    N: 4\nphases: {}\n";
+    let parsed = parse(text);
+    let b = parsed.buildspec.expect("valid");
+    let vars: Vec<(&str, &str)> =
+        b.env.variables.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    assert_eq!(vars, [("N", "4"), ("JAVA_HOME", "/usr/lib/jvm")]);
 }
 
 #[test]

@@ -19,6 +19,9 @@
 //! - variable names starting with `CODEBUILD_` are dropped, with a warning (spec §1.3);
 //! - features documented for 0.2 only are read in a 0.1 file, with a warning (spec §1.5);
 //! - duplicate keys: the last one is used, as Go's reader does, with a warning.
+//! - `environment_variables.plaintext`, the first format's spelling of `env.variables`, is read
+//!   as `env.variables` in both versions (real 0.1 and 0.2 files rely on it); a 0.2 file gets a
+//!   warning that suggests `env.variables`, and a name also in `env` keeps its `env` value.
 //! - `on-failure` keywords are upper case only (`abort` is an error that suggests `ABORT`);
 //!   `RETRY` alone retries 3 times; `RETRY-<count>-<regex>` is read when the text after
 //!   `RETRY-` starts with digits and a dash, `RETRY-<count>` when it is all digits, and
@@ -105,7 +108,12 @@ fn read(r: &mut Reader, root: &Node) -> Option<Buildspec> {
         r.help("add `version: 0.2` at the top of the file");
     }
     let run_as = top.get("run-as").and_then(|(n, p)| r.text(n, &p));
-    let env = top.get("env").map(|(n, p)| env::read(r, n, &p)).unwrap_or_default();
+    let mut env = top.get("env").map(|(n, p)| env::read(r, n, &p)).unwrap_or_default();
+    if let (Some((n, p)), Some(at)) =
+        (top.get("environment_variables"), top.key_pos("environment_variables"))
+    {
+        env::legacy(r, n, &p, at, &mut env);
+    }
     let proxy = top.get("proxy").map(|(n, p)| env::proxy(r, n, &p)).unwrap_or_default();
     let batch = top.get("batch").and_then(|(n, p)| batch::read(r, n, &p));
     let phases = match top.get("phases") {
