@@ -136,6 +136,9 @@ fn run_inner(args: Args) -> Result<Status, String> {
             .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
     }
     let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
+    for warning in &prepared.warnings {
+        eprintln!("{warning}");
+    }
     if let Some((body, name, path)) = &event {
         apply_event(&mut prepared.request, name, body)
             .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;

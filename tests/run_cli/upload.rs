@@ -18,7 +18,7 @@ fn t51_failed_build_still_uploads() {
     assert_eq!(run.phase("UPLOAD_ARTIFACTS"), Some("SUCCEEDED"));
     assert!(run.stdout.contains("\npost 0\n"), "{}", run.output());
     let key = format!("{}/proj/out.txt", run.uuid());
-    assert_eq!(ws.objects("kiln-artifacts"), [key.clone()]);
+    assert_eq!(ws.objects("kiln-artifacts"), std::slice::from_ref(&key));
     assert_eq!(ws.object("kiln-artifacts", &key), b"made\n");
     assert_eq!(
         run.summary["artifacts"]["location"],
