@@ -3,6 +3,7 @@
 
 mod cache;
 mod config;
+mod help;
 mod reports;
 mod summary;
 mod support;
