@@ -26,7 +26,8 @@ Its log goes to stdout and to DATA_DIR/builds/<project>/<number>/build.log; arti
 reports land under DATA_DIR/s3/<bucket>/<key> with the keys S3 would get (without --config: \
 bucket kiln-artifacts, <build-uuid>/<project>/...).\n\n\
 Exit status: 0 when the build SUCCEEDED, 1 when it did not (FAILED, TIMED_OUT, STOPPED), 2 on a \
-usage or configuration error (no build is started)."
+usage or configuration error (then no build starts) or when the --summary file cannot be \
+written."
 )]
 pub struct Args {
     /// The source directory to build.
