@@ -19,23 +19,39 @@ mod progress;
 
 /// Arguments of `kiln run`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The build runs in a fresh copy of the source (git-tracked and untracked-not-ignored \
+files of a git work tree, everything otherwise) under DATA_DIR/builds/<project>/<number>/src. \
+Its log goes to stdout and to DATA_DIR/builds/<project>/<number>/build.log; artifacts, caches and \
+reports land under DATA_DIR/s3/<bucket>/<key> with the keys S3 would get (without --config: \
+bucket kiln-artifacts, <build-uuid>/<project>/...).\n\n\
+Exit status: 0 when the build SUCCEEDED, 1 when it did not (FAILED, TIMED_OUT, STOPPED), 2 on a \
+usage or configuration error (then no build starts) or when the --summary file cannot be \
+written."
+)]
 pub struct Args {
     /// The source directory to build.
     #[arg(long, value_name = "DIR", default_value = ".")]
     source: PathBuf,
-    /// The buildspec, relative to the source (default: the project's, else buildspec.yml).
+    /// The buildspec: a path relative to the source, or absolute (default: the project's
+    /// source.buildspec, else buildspec.yml).
     #[arg(long, value_name = "PATH")]
     buildspec: Option<String>,
-    /// The project: its name alone, or which one of --config.
+    /// The project: with --config, which of its projects to build (optional when it has one);
+    /// without, the project's name (default: the source directory's name).
     #[arg(long, value_name = "NAME")]
     project: Option<String>,
-    /// A project catalog (CodeBuild project JSON or YAML).
+    /// A project catalog in CodeBuild's project field names, JSON or YAML: one project, a list,
+    /// or {"projects": [...]} (artifacts, secondaryArtifacts, cache, environment variables,
+    /// timeoutInMinutes, source.buildspec).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// A start-build environment override (highest precedence); repeatable.
+    /// An environment variable for the build, overriding the project's and the buildspec's;
+    /// repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
-    /// Values for parameter-store and secrets-manager: NAME=VALUE lines.
+    /// Values for the buildspec's parameter-store and secrets-manager variables: NAME=VALUE
+    /// lines keyed by parameter name or secret id (masked as *** in the log).
     #[arg(long, value_name = "FILE")]
     secrets: Option<PathBuf>,
     /// A GitHub webhook delivery to build as (with --event-name).
@@ -47,13 +63,15 @@ pub struct Args {
     /// The build timeout: 90s, 5m, 1h (default: the project's timeoutInMinutes, else 60m).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     timeout: Option<std::time::Duration>,
-    /// Where working copies, build numbers, logs and objects live.
+    /// Where working copies, build numbers, logs and the local object store live.
     #[arg(long, value_name = "DIR", default_value = ".kiln")]
     data_dir: PathBuf,
-    /// Write the build as BatchGetBuilds JSON to this file.
+    /// Write the finished build to this file as JSON in CodeBuild's BatchGetBuilds field
+    /// names, with its test reports in BatchGetReports' shape.
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
-    /// Build the source directory itself instead of a fresh copy.
+    /// Build in the source directory itself instead of a fresh copy (the build can change
+    /// your files).
     #[arg(long)]
     in_place: bool,
 }
@@ -136,6 +154,9 @@ fn run_inner(args: Args) -> Result<Status, String> {
             .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
     }
     let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
+    for warning in &prepared.warnings {
+        eprintln!("{warning}");
+    }
     if let Some((body, name, path)) = &event {
         apply_event(&mut prepared.request, name, body)
             .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;

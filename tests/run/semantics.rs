@@ -30,6 +30,21 @@ fn secrets_are_masked_whole_inside_lines_and_split_across_writes() {
     );
 }
 
+/// A plain variable that holds a secret is exported with the secret masked, as in the log.
+#[test]
+fn a_secret_copied_into_an_exported_variable_is_masked_in_the_summary() {
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nenv:\n  exported-variables: [PLAIN, URL]\n  parameter-store:\n    TOKEN: /app/token\nphases:\n  build:\n    commands:\n      - export PLAIN=$TOKEN\n      - export URL=https://u:$TOKEN@example.com\n",
+    )]);
+    let out = p.run_with(&p.options(), "/app/token=s3cret-t0ken\n");
+    assert_eq!(out.status(), "SUCCEEDED", "{}", out.log);
+    assert_eq!(
+        out.summary["exportedEnvironmentVariables"],
+        serde_json::json!([{"name": "PLAIN", "value": "***"}, {"name": "URL", "value": "https://u:***@example.com"}])
+    );
+}
+
 #[test]
 fn missing_secrets_fail_download_source_naming_them() {
     let p = Project::new(&[(

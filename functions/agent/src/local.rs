@@ -56,8 +56,9 @@ pub enum SetupError {
     /// The catalog could not be read.
     #[error("read project catalog {0}")]
     ReadConfig(PathBuf, #[source] std::io::Error),
-    /// The catalog is invalid.
-    #[error("project catalog {0}: {1}")]
+    /// The catalog is invalid: every problem rendered as `FILE:LINE:COL: error: ...` with the
+    /// offending line, one after the other.
+    #[error("invalid project catalog {0}\n{1}")]
     Config(PathBuf, String),
     /// The project is not in the catalog.
     #[error("project `{name}` is not in {config}; known projects: {known}")]
@@ -94,17 +95,33 @@ pub struct Prepared {
     pub log_path: PathBuf,
     /// The data directory, absolute.
     pub data_dir: PathBuf,
+    /// Warnings about the project catalog (unknown fields, ...), each rendered as
+    /// `FILE:LINE:COL: warning: ...` with the offending line, for the user to see before the
+    /// build starts.
+    pub warnings: Vec<String>,
+}
+
+/// The project a local build uses, and the catalog's warnings about it.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// The project.
+    pub project: Project,
+    /// Rendered catalog warnings (see [`Prepared::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// The project for these options.
-pub fn select_project(options: &LocalOptions, source: &Path) -> Result<Project, SetupError> {
+///
+/// # Errors
+/// [`SetupError`] when the catalog cannot be read, is invalid, or does not name one project.
+pub fn select_project(options: &LocalOptions, source: &Path) -> Result<Selected, SetupError> {
     let Some(config) = &options.config else {
         let name = options.project.clone().unwrap_or_else(|| {
             source
                 .file_name()
                 .map_or_else(|| "project".to_owned(), |n| n.to_string_lossy().into_owned())
         });
-        return Ok(Project {
+        let project = Project {
             artifacts: Some(ProjectArtifacts {
                 artifacts_type: Some("S3".into()),
                 location: Some("kiln-artifacts".into()),
@@ -115,22 +132,39 @@ pub fn select_project(options: &LocalOptions, source: &Path) -> Result<Project, 
             }),
             name,
             ..Project::default()
-        });
+        };
+        return Ok(Selected { project, warnings: Vec::new() });
     };
     let text =
         std::fs::read_to_string(config).map_err(|e| SetupError::ReadConfig(config.clone(), e))?;
-    let catalog =
-        load_catalog(&text).map_err(|e| SetupError::Config(config.clone(), e.to_string()))?;
+    let file = config.display().to_string();
+    // `FILE:LINE:COL: error: PATH: MESSAGE`, then the line with a caret.
+    let render = |diags: &[kiln_core::diagnostic::Diagnostic]| -> Vec<String> {
+        diags
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                if !d.path.is_empty() {
+                    d.message = format!("{}: {}", d.path, d.message);
+                }
+                d.render(&file, &text)
+            })
+            .collect()
+    };
+    let catalog = load_catalog(&text)
+        .map_err(|e| SetupError::Config(config.clone(), render(&e.diagnostics()).join("\n")))?;
+    let warnings = render(&catalog.warnings);
     let known = catalog.projects.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
-    match &options.project {
+    let project = match &options.project {
         Some(name) => catalog.get(name).cloned().ok_or_else(|| SetupError::UnknownProject {
             name: name.clone(),
             config: config.clone(),
             known,
-        }),
-        None if catalog.projects.len() == 1 => Ok(catalog.projects[0].clone()),
-        None => Err(SetupError::ChooseProject { config: config.clone(), known }),
-    }
+        })?,
+        None if catalog.projects.len() == 1 => catalog.projects[0].clone(),
+        None => return Err(SetupError::ChooseProject { config: config.clone(), known }),
+    };
+    Ok(Selected { project, warnings })
 }
 
 /// Reads the environment variable `name` when set and not empty.
@@ -145,7 +179,7 @@ pub fn prepare(options: &LocalOptions) -> Result<Prepared, SetupError> {
     if !source.is_dir() {
         return Err(SetupError::NoSource(options.source.clone()));
     }
-    let project = select_project(options, &source)?;
+    let Selected { project, warnings } = select_project(options, &source)?;
     std::fs::create_dir_all(&options.data_dir)
         .map_err(|e| SetupError::DataDir(options.data_dir.clone(), e))?;
     let data_dir = options
@@ -206,7 +240,7 @@ pub fn prepare(options: &LocalOptions) -> Result<Prepared, SetupError> {
         timeout,
         state_dir: build_dir.join("state"),
     };
-    Ok(Prepared { request, log_path: build_dir.join("build.log"), data_dir })
+    Ok(Prepared { request, log_path: build_dir.join("build.log"), data_dir, warnings })
 }
 
 /// A project name as one safe path component.

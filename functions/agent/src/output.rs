@@ -85,6 +85,12 @@ impl LogSink {
         inner.masker = Masker::new(&inner.secrets);
     }
 
+    /// `text` with every secret value known so far replaced by `***`, for values that leave
+    /// the build outside the log (exported variables in the summary).
+    pub fn mask(&self, text: &str) -> String {
+        kiln_core::logs::mask_all(&self.lock().masker, text)
+    }
+
     /// Calls `observer` with each of kiln's own log messages (unmasked text, no prefix), for a
     /// progress display.
     pub fn set_observer(&self, observer: Observer) {

@@ -101,7 +101,12 @@ pub async fn run_build(
             },
             PhaseType::Finalizing => {
                 if let Some(r) = ready.as_mut() {
-                    exported = exported_variables(r);
+                    // A plain variable holding a secret (`export PLAIN=$TOKEN`) is exported
+                    // with the secret masked, as in the log.
+                    exported = exported_variables(r)
+                        .into_iter()
+                        .map(|(name, value)| (name, sink.mask(&value)))
+                        .collect();
                     r.shell.kill_all();
                 }
                 PhaseEnd::succeeded()

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
-use crate::diagnostic::Diagnostic;
-use crate::yaml;
+use crate::diagnostic::{Diagnostic, Position};
+use crate::yaml::{self, Node};
 
 use super::model::Project;
 
@@ -33,13 +33,29 @@ pub enum CatalogError {
     #[error("invalid catalog: {}{}", first_error(.0), more(.0))]
     Invalid(Vec<Diagnostic>),
     /// A field has the wrong type or value.
-    #[error("invalid catalog: {path}: {message}")]
+    #[error("invalid catalog: {position}: {path}: {message}")]
     Field {
+        /// Where the field is (the nearest node found along `path`; 1:1 when none is).
+        position: Position,
         /// The field path, such as `projects[0].artifacts.packaging`.
         path: String,
         /// What is wrong.
         message: String,
     },
+}
+
+impl CatalogError {
+    /// Every problem as a diagnostic (errors and the warnings found with them), for printing
+    /// with [`Diagnostic::render`] against the catalog text.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Self::Syntax(d) => vec![d.clone()],
+            Self::Invalid(all) => all.clone(),
+            Self::Field { position, path, message } => {
+                vec![Diagnostic::error(*position, path.clone(), message.clone())]
+            }
+        }
+    }
 }
 
 fn first_error(diags: &[Diagnostic]) -> String {
@@ -79,15 +95,16 @@ pub fn load_catalog(text: &str) -> Result<Catalog, CatalogError> {
         }
         doc.warnings.extend(found);
     }
-    let json = doc.root.map(|r| r.to_json()).unwrap_or(serde_json::Value::Null);
+    let root = doc.root.as_ref();
+    let json = root.map(Node::to_json).unwrap_or(serde_json::Value::Null);
     let file: CatalogFile = match &json {
         serde_json::Value::Object(map) if map.contains_key("projects") => {
             let projects = json.get("projects").cloned().unwrap_or_default();
-            let projects: Vec<Project> = deserialize_at(projects, "projects")?;
+            let projects: Vec<Project> = deserialize_at(projects, "projects", root)?;
             CatalogFile::Wrapped { projects }
         }
-        serde_json::Value::Array(_) => CatalogFile::List(deserialize_at(json, "")?),
-        _ => CatalogFile::One(Box::new(deserialize_at(json, "")?)),
+        serde_json::Value::Array(_) => CatalogFile::List(deserialize_at(json, "", root)?),
+        _ => CatalogFile::One(Box::new(deserialize_at(json, "", root)?)),
     };
     let projects = match file {
         CatalogFile::Wrapped { projects } | CatalogFile::List(projects) => projects,
@@ -99,6 +116,7 @@ pub fn load_catalog(text: &str) -> Result<Catalog, CatalogError> {
 fn deserialize_at<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
+    root: Option<&Node>,
 ) -> Result<T, CatalogError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
@@ -108,8 +126,36 @@ fn deserialize_at<T: serde::de::DeserializeOwned>(
             (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
             (false, false) => format!("{prefix}.{inner}"),
         };
-        CatalogError::Field { path, message: e.into_inner().to_string() }
+        let position = root.map_or_else(Position::default, |r| position_of(r, &path));
+        CatalogError::Field { position, path, message: e.into_inner().to_string() }
     })
+}
+
+/// Where the node at `path` (`projects[0].environment.name`) starts: the deepest node found
+/// along the path, since a missing field is reported at the mapping that lacks it.
+fn position_of(root: &Node, path: &str) -> Position {
+    let mut node = root;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, indexes) = segment.split_once('[').map_or((segment, ""), |(k, rest)| (k, rest));
+        if !key.is_empty() {
+            match node.get(key) {
+                Some(child) => node = child,
+                None => return node.pos,
+            }
+        }
+        for index in indexes.split('[').filter(|s| !s.is_empty()) {
+            let child = index
+                .trim_end_matches(']')
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| node.as_sequence().and_then(|items| items.get(i)));
+            match child {
+                Some(child) => node = child,
+                None => return node.pos,
+            }
+        }
+    }
+    node.pos
 }
 
 #[cfg(test)]
@@ -184,6 +230,17 @@ mod tests {
     fn bad_field_names_its_path() {
         let err = load_catalog("projects:\n  - name: a\n    timeoutInMinutes: soon\n")
             .expect_err("bad type");
-        assert!(err.to_string().contains("projects[0].timeoutInMinutes"), "{err}");
+        assert!(err.to_string().contains("3:23: projects[0].timeoutInMinutes"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_placed_at_its_line_and_column() {
+        let text = "projects:\n  - name: a\n    environment:\n      environmentVariables:\n        - {name: A, value: x}\n        - name: B\n          value: [1]\n";
+        let err = load_catalog(text).expect_err("bad type");
+        let d = &err.diagnostics()[0];
+        assert_eq!(d.path, "projects[0].environment.environmentVariables[1].value");
+        assert_eq!(d.position, Position::new(7, 18));
+        let one = load_catalog("name: a\ntimeoutInMinutes: soon\n").expect_err("bad type");
+        assert_eq!(one.diagnostics()[0].position, Position::new(2, 19));
     }
 }

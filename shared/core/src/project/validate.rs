@@ -5,10 +5,11 @@
 //! `aws codebuild batch-get-projects` output carries but kiln does not use (`arn`,
 //! `serviceRole`, `logsConfig`, `webhook.url`, ...) are accepted silently. An invalid value is an
 //! error: the enumerations CodeBuild defines (artifacts `type`/`namespaceType`/`packaging`,
-//! cache `type`/`modes`, environment variable `type`, source `type`), `timeoutInMinutes`
-//! outside 5..=2160 (the current API's range), kiln's `forkPullRequests`, and filter groups: a
-//! group without an `EVENT` filter, an unknown filter type or event name, or a pattern that is
-//! not a regular expression names the project and the group.
+//! cache `type`/`modes`, environment variable `type`, source `type`), a `timeoutInMinutes`
+//! that is not a whole number in 5..=2160 (the current API's range), kiln's
+//! `forkPullRequests`, and filter groups: a group without an `EVENT` filter, an unknown filter
+//! type or event name, or a pattern that is not a regular expression names the project and
+//! the group.
 
 use std::collections::HashSet;
 
@@ -246,6 +247,13 @@ impl Validator {
                     );
                     self.error(t, child_path(path, "timeoutInMinutes"), msg);
                 }
+            } else {
+                let msg = format!(
+                    "project {}: timeoutInMinutes must be a whole number of minutes, not {}",
+                    self.project,
+                    t.kind_name()
+                );
+                self.error(t, child_path(path, "timeoutInMinutes"), msg);
             }
         }
         if let Some(bsc) = p.get("buildStatusConfig") {

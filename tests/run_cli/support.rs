@@ -1,0 +1,167 @@
+//! Running `kiln run` on a temporary source directory and reading back its exit code, output,
+//! summary and the local object store.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The `kiln` binary of this workspace, built once for these tests.
+pub fn kiln() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let bin = BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "kiln", "--bin", "kiln"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building kiln failed");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        target.join("debug").join(format!("kiln{}", std::env::consts::EXE_SUFFIX))
+    });
+    Command::new(bin)
+}
+
+/// A source directory `proj` and a data directory beside it, kept until dropped.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+/// What one `kiln run` did.
+pub struct Run {
+    /// The exit code.
+    pub code: Option<i32>,
+    /// Standard output (the log).
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// The `--summary` JSON (`Null` when none was written).
+    pub summary: Value,
+}
+
+impl Workspace {
+    /// A workspace whose source holds `files` (path, content).
+    pub fn new(files: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let ws = Self { dir };
+        std::fs::create_dir_all(ws.source()).expect("source directory");
+        ws.write(files);
+        ws
+    }
+
+    /// Writes (or replaces) files of the source directory.
+    pub fn write(&self, files: &[(&str, &str)]) {
+        for (path, content) in files {
+            let path = self.source().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("directories");
+            std::fs::write(path, content).expect("file");
+        }
+    }
+
+    /// The source directory.
+    pub fn source(&self) -> PathBuf {
+        self.dir.path().join("proj")
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A file beside the source (for catalogs, summaries).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `kiln run --source proj --data-dir data --summary summary.json ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let summary = self.path("summary.json");
+        let _ = std::fs::remove_file(&summary);
+        let output = kiln()
+            .arg("run")
+            .arg("--source")
+            .arg(self.source())
+            .arg("--data-dir")
+            .arg(self.data())
+            .arg("--summary")
+            .arg(&summary)
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run kiln");
+        let summary = std::fs::read_to_string(&summary)
+            .map(|text| serde_json::from_str(&text).expect("summary is JSON"))
+            .unwrap_or(Value::Null);
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            summary,
+        }
+    }
+
+    /// Every object key of `bucket` in the local store, sorted.
+    pub fn objects(&self, bucket: &str) -> Vec<String> {
+        let root = self.data().join("s3").join(bucket);
+        let mut keys: Vec<String> = walk(&root)
+            .iter()
+            .map(|p| p.strip_prefix(&root).expect("under root").to_string_lossy().into_owned())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The bytes of one stored object.
+    pub fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
+        std::fs::read(self.data().join("s3").join(bucket).join(key)).expect("object")
+    }
+
+    /// The working copy of build `number`.
+    pub fn working_copy(&self, number: u32) -> PathBuf {
+        self.data().join("builds/proj").join(number.to_string()).join("src")
+    }
+}
+
+impl Run {
+    /// The build status.
+    pub fn status(&self) -> &str {
+        self.summary["buildStatus"].as_str().unwrap_or_default()
+    }
+
+    /// The status of `phase`, when the build entered it.
+    pub fn phase(&self, phase: &str) -> Option<&str> {
+        self.summary["phases"]
+            .as_array()?
+            .iter()
+            .find(|p| p["phaseType"] == phase)
+            .and_then(|p| p["phaseStatus"].as_str())
+    }
+
+    /// The log and stderr, for assertion messages.
+    pub fn output(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
+    }
+
+    /// The UUID part of the build id.
+    pub fn uuid(&self) -> &str {
+        self.summary["id"].as_str().and_then(|id| id.split_once(':')).map_or("", |(_, u)| u)
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(root) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
