@@ -138,3 +138,13 @@ fn stop_kills_the_running_command() {
     assert!(started.elapsed() < Duration::from_secs(5));
     stopper.join().expect("stopper");
 }
+
+#[test]
+fn saved_state_is_private_to_kiln_s_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = session(dir.path(), "sh", Version::V0_2);
+    run_all(&mut s, &["TOKEN=secret-value"]);
+    let mode = std::fs::metadata(dir.path().join("state")).expect("state dir").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "state dir mode {mode:o}");
+}

@@ -142,8 +142,13 @@ pub struct ShellSession {
 
 impl ShellSession {
     /// A session that has run nothing yet.
+    ///
+    /// The state directory is readable by kiln's user only: the saved state holds every
+    /// variable's value, secrets included.
     pub fn new(config: ShellConfig, stop: StopFlag) -> io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
         std::fs::create_dir_all(&config.state_dir)?;
+        std::fs::set_permissions(&config.state_dir, std::fs::Permissions::from_mode(0o700))?;
         let cwd = config.src_dir.clone();
         Ok(Self { config, restore: None, saved: None, cwd, groups: Vec::new(), stop })
     }
