@@ -1,29 +1,9 @@
 //! End to end: `kiln resolve` over real deliveries of the shared corpus.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Output;
 
+use kiln_tests::kiln;
 use serde_json::Value;
-
-/// The `kiln` binary of this workspace, built once for these tests.
-fn kiln() -> Command {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "kiln", "--bin", "kiln"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building kiln failed");
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        target.join("debug").join(format!("kiln{}", std::env::consts::EXE_SUFFIX))
-    });
-    Command::new(bin)
-}
 
 const CATALOG: &str = r#"
 projects:

@@ -2,29 +2,9 @@
 //! summary and the local object store.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
+pub use kiln_tests::kiln;
 use serde_json::Value;
-
-/// The `kiln` binary of this workspace, built once for these tests.
-pub fn kiln() -> Command {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "kiln", "--bin", "kiln"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building kiln failed");
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        target.join("debug").join(format!("kiln{}", std::env::consts::EXE_SUFFIX))
-    });
-    Command::new(bin)
-}
 
 /// A source directory `proj` and a data directory beside it, kept until dropped.
 pub struct Workspace {
