@@ -20,7 +20,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
-use super::formats::FormatError;
+use super::error::ReportError;
 use crate::buildspec::ReportFormat;
 
 /// Covered and missed lines and branches.
@@ -96,17 +96,17 @@ fn num(e: &BytesStart<'_>, name: &[u8]) -> u64 {
 pub fn parse_coverage(
     format: ReportFormat,
     input: impl BufRead,
-) -> Result<CoverageCounts, FormatError> {
+) -> Result<CoverageCounts, ReportError> {
     match format {
         ReportFormat::Simplecov => simplecov(input),
         ReportFormat::CoberturaXml | ReportFormat::JacocoXml | ReportFormat::CloverXml => {
             xml(format, input)
         }
-        other => Err(FormatError::Unsupported(other.name())),
+        other => Err(ReportError::Unsupported(other.name())),
     }
 }
 
-fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, FormatError> {
+fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, ReportError> {
     let root_name = match format {
         ReportFormat::CoberturaXml => "coverage",
         ReportFormat::JacocoXml => "report",
@@ -122,7 +122,7 @@ fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, Form
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|source| FormatError::Xml { position: reader.error_position(), source })?;
+            .map_err(|source| ReportError::Xml { position: reader.error_position(), source })?;
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -139,7 +139,7 @@ fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, Form
         };
         let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
         if open.is_empty() && name != root_name {
-            return Err(FormatError::WrongRoot { format: format.name(), root: name });
+            return Err(ReportError::WrongRoot { format: format.name(), root: name });
         }
         root_seen = true;
         match (format, name.as_str(), open.len()) {
@@ -188,10 +188,10 @@ fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, Form
         buf.clear();
     }
     if let Some(element) = open.pop() {
-        return Err(FormatError::Truncated { element });
+        return Err(ReportError::Truncated { element });
     }
     if !root_seen {
-        return Err(FormatError::WrongRoot { format: format.name(), root: String::new() });
+        return Err(ReportError::WrongRoot { format: format.name(), root: String::new() });
     }
     Ok(counts)
 }
@@ -214,9 +214,9 @@ enum FileCoverage {
     Lines(Vec<Option<f64>>),
 }
 
-fn simplecov(input: impl BufRead) -> Result<CoverageCounts, FormatError> {
+fn simplecov(input: impl BufRead) -> Result<CoverageCounts, ReportError> {
     let commands: HashMap<String, Command> =
-        serde_json::from_reader(input).map_err(FormatError::Json)?;
+        serde_json::from_reader(input).map_err(ReportError::Json)?;
     let mut lines: HashMap<String, Vec<Option<f64>>> = HashMap::new();
     let mut branches: HashMap<(String, String, String), f64> = HashMap::new();
     for command in commands.into_values() {

@@ -29,43 +29,10 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde::Deserialize;
 
+use super::error::ReportError;
 use super::junit::MESSAGE_LIMIT;
 use super::model::{CaseStatus, TestCase};
 use crate::buildspec::ReportFormat;
-
-/// Why a report file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum FormatError {
-    /// Not well-formed XML.
-    #[error("malformed xml at byte {position}")]
-    Xml {
-        /// Byte offset of the problem.
-        position: u64,
-        /// The parser's error.
-        #[source]
-        source: quick_xml::Error,
-    },
-    /// The document ended with elements still open.
-    #[error("unexpected end of file inside <{element}>")]
-    Truncated {
-        /// The innermost open element.
-        element: String,
-    },
-    /// Well-formed, but not a report of the declared format.
-    #[error("not a {format} report: the root element is <{root}>")]
-    WrongRoot {
-        /// The declared format.
-        format: &'static str,
-        /// The root element found.
-        root: String,
-    },
-    /// Not valid Cucumber JSON.
-    #[error("invalid cucumber json")]
-    Json(#[source] serde_json::Error),
-    /// The format is parsed by another function or not at all.
-    #[error("format {0} not supported yet")]
-    Unsupported(&'static str),
-}
 
 fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
     e.attributes()
@@ -214,13 +181,13 @@ pub fn parse_xml_report(
     format: ReportFormat,
     input: impl BufRead,
     file: &str,
-) -> Result<Vec<TestCase>, FormatError> {
+) -> Result<Vec<TestCase>, ReportError> {
     let d = match format {
         ReportFormat::TestngXml => &TESTNG,
         ReportFormat::NunitXml => &NUNIT,
         ReportFormat::Nunit3Xml => &NUNIT3,
         ReportFormat::VisualStudioTrx => &TRX,
-        other => return Err(FormatError::Unsupported(other.name())),
+        other => return Err(ReportError::Unsupported(other.name())),
     };
     let mut reader = Reader::from_reader(input);
     reader.config_mut().check_end_names = true;
@@ -236,7 +203,7 @@ pub fn parse_xml_report(
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|source| FormatError::Xml { position: reader.error_position(), source })?;
+            .map_err(|source| ReportError::Xml { position: reader.error_position(), source })?;
         let (start, empty) = match &event {
             Event::Start(e) => (Some(e.clone()), false),
             Event::Empty(e) => (Some(e.clone()), true),
@@ -245,7 +212,7 @@ pub fn parse_xml_report(
         if let Some(e) = start {
             let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
             if open.is_empty() && !d.roots.contains(&name.as_str()) {
-                return Err(FormatError::WrongRoot { format: format.name(), root: name });
+                return Err(ReportError::WrongRoot { format: format.name(), root: name });
             }
             root_seen = true;
             if d.suites.contains(&name.as_str()) {
@@ -332,10 +299,10 @@ pub fn parse_xml_report(
         buf.clear();
     }
     if let Some(element) = open.pop() {
-        return Err(FormatError::Truncated { element });
+        return Err(ReportError::Truncated { element });
     }
     if !root_seen {
-        return Err(FormatError::WrongRoot { format: format.name(), root: String::new() });
+        return Err(ReportError::WrongRoot { format: format.name(), root: String::new() });
     }
     Ok(cases
         .into_iter()
@@ -389,8 +356,8 @@ struct StepResult {
 }
 
 /// Reads one Cucumber JSON report.
-pub fn parse_cucumber(input: impl std::io::Read, file: &str) -> Result<Vec<TestCase>, FormatError> {
-    let features: Vec<Feature> = serde_json::from_reader(input).map_err(FormatError::Json)?;
+pub fn parse_cucumber(input: impl std::io::Read, file: &str) -> Result<Vec<TestCase>, ReportError> {
+    let features: Vec<Feature> = serde_json::from_reader(input).map_err(ReportError::Json)?;
     let mut cases = Vec::new();
     for f in features {
         for s in f.elements.into_iter().filter(|s| s.kind != "background") {
@@ -534,7 +501,7 @@ mod tests {
         );
         assert_eq!(cases[0].duration_in_nano_seconds, 1500);
         assert_eq!(cases[1].message.as_deref(), Some("expected true"));
-        assert!(matches!(parse_cucumber("{".as_bytes(), "c.json"), Err(FormatError::Json(_))));
+        assert!(matches!(parse_cucumber("{".as_bytes(), "c.json"), Err(ReportError::Json(_))));
     }
 
     #[test]

@@ -21,36 +21,11 @@ use std::io::BufRead;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::error::ReportError;
 use super::model::{CaseStatus, TestCase};
 
 /// The longest message kept for a case, in characters.
 pub const MESSAGE_LIMIT: usize = 4096;
-
-/// Why a JUnit file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum JunitError {
-    /// Not well-formed XML.
-    #[error("malformed xml at byte {position}")]
-    Xml {
-        /// Byte offset of the problem.
-        position: u64,
-        /// The parser's error.
-        #[source]
-        source: quick_xml::Error,
-    },
-    /// The document ended with elements still open.
-    #[error("unexpected end of file inside <{element}>")]
-    Truncated {
-        /// The innermost open element.
-        element: String,
-    },
-    /// Well-formed XML, but not a JUnit report.
-    #[error("not a junit report: the root element is <{root}>")]
-    NotJunit {
-        /// The root element found (empty for a document without one).
-        root: String,
-    },
-}
 
 #[derive(Debug, Default)]
 struct CaseBuilder {
@@ -126,12 +101,12 @@ struct State {
 }
 
 impl State {
-    fn start(&mut self, e: &BytesStart<'_>, empty: bool, file: &str) -> Result<(), JunitError> {
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, file: &str) -> Result<(), ReportError> {
         let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
         if !self.root_checked {
             self.root_checked = true;
             if !matches!(name.as_str(), "testsuites" | "testsuite" | "testcase") {
-                return Err(JunitError::NotJunit { root: name });
+                return Err(ReportError::WrongRoot { format: "junit", root: name });
             }
         }
         match name.as_str() {
@@ -216,7 +191,7 @@ impl State {
 }
 
 /// Reads one JUnit XML document. `file` is recorded as each case's `testRawDataPath`.
-pub fn parse_junit(input: impl BufRead, file: &str) -> Result<Vec<TestCase>, JunitError> {
+pub fn parse_junit(input: impl BufRead, file: &str) -> Result<Vec<TestCase>, ReportError> {
     let mut reader = Reader::from_reader(input);
     reader.config_mut().check_end_names = true;
     let mut buf = Vec::new();
@@ -224,7 +199,7 @@ pub fn parse_junit(input: impl BufRead, file: &str) -> Result<Vec<TestCase>, Jun
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|source| JunitError::Xml { position: reader.error_position(), source })?;
+            .map_err(|source| ReportError::Xml { position: reader.error_position(), source })?;
         match event {
             Event::Start(e) => state.start(&e, false, file)?,
             Event::Empty(e) => state.start(&e, true, file)?,
@@ -256,10 +231,10 @@ pub fn parse_junit(input: impl BufRead, file: &str) -> Result<Vec<TestCase>, Jun
         buf.clear();
     }
     if let Some(element) = state.open.pop() {
-        return Err(JunitError::Truncated { element });
+        return Err(ReportError::Truncated { element });
     }
     if !state.root_checked {
-        return Err(JunitError::NotJunit { root: String::new() });
+        return Err(ReportError::WrongRoot { format: "junit", root: String::new() });
     }
     Ok(state.cases)
 }
@@ -268,7 +243,7 @@ pub fn parse_junit(input: impl BufRead, file: &str) -> Result<Vec<TestCase>, Jun
 mod tests {
     use super::*;
 
-    fn parse(xml: &str) -> Result<Vec<TestCase>, JunitError> {
+    fn parse(xml: &str) -> Result<Vec<TestCase>, ReportError> {
         parse_junit(xml.as_bytes(), "r.xml")
     }
 
@@ -320,8 +295,8 @@ mod tests {
         assert_eq!(err.to_string(), "unexpected end of file inside <testcase>");
         let err = parse("<html><body/></html>").expect_err("not junit");
         assert_eq!(err.to_string(), "not a junit report: the root element is <html>");
-        assert!(matches!(parse("<testsuite></testcase>"), Err(JunitError::Xml { .. })));
-        assert!(matches!(parse(""), Err(JunitError::NotJunit { .. })));
+        assert!(matches!(parse("<testsuite></testcase>"), Err(ReportError::Xml { .. })));
+        assert!(matches!(parse(""), Err(ReportError::WrongRoot { .. })));
     }
 
     #[test]

@@ -2,12 +2,14 @@
 
 mod build;
 mod coverage;
+mod error;
 mod formats;
 mod junit;
 mod model;
 
 pub use build::{ReportFile, build_report, report_group};
 pub use coverage::{CodeCoverageSummary, CoverageCounts, parse_coverage};
-pub use formats::{FormatError, parse_cucumber, parse_xml_report};
-pub use junit::{JunitError, MESSAGE_LIMIT, parse_junit};
+pub use error::ReportError;
+pub use formats::{parse_cucumber, parse_xml_report};
+pub use junit::{MESSAGE_LIMIT, parse_junit};
 pub use model::{CaseStatus, MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary};
