@@ -215,8 +215,8 @@ enum FileCoverage {
 }
 
 fn simplecov(input: impl BufRead) -> Result<CoverageCounts, ReportError> {
-    let commands: HashMap<String, Command> =
-        serde_json::from_reader(input).map_err(ReportError::Json)?;
+    let commands: HashMap<String, Command> = serde_json::from_reader(input)
+        .map_err(|source| ReportError::Json { format: "simplecov", source })?;
     let mut lines: HashMap<String, Vec<Option<f64>>> = HashMap::new();
     let mut branches: HashMap<(String, String, String), f64> = HashMap::new();
     for command in commands.into_values() {
@@ -292,6 +292,12 @@ mod tests {
         let err = parse_coverage(ReportFormat::JacocoXml, "<coverage/>".as_bytes())
             .expect_err("wrong root");
         assert_eq!(err.to_string(), "not a JACOCOXML report: the root element is <coverage>");
+    }
+
+    #[test]
+    fn a_corrupt_simplecov_file_names_simplecov() {
+        let err = parse_coverage(ReportFormat::Simplecov, "{".as_bytes()).expect_err("corrupt");
+        assert_eq!(err.to_string(), "invalid simplecov json");
     }
 
     #[test]

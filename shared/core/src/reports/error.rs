@@ -26,9 +26,15 @@ pub enum ReportError {
         /// The root element found (empty for a document without one).
         root: String,
     },
-    /// Not valid JSON (Cucumber, SimpleCov).
-    #[error("invalid cucumber json")]
-    Json(#[source] serde_json::Error),
+    /// Not valid JSON of the declared format (Cucumber, SimpleCov).
+    #[error("invalid {format} json")]
+    Json {
+        /// The declared format, as the message names it.
+        format: &'static str,
+        /// The JSON reader's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The format is parsed by another function or not at all.
     #[error("format {0} not supported yet")]
     Unsupported(&'static str),

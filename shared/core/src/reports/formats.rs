@@ -357,7 +357,8 @@ struct StepResult {
 
 /// Reads one Cucumber JSON report.
 pub fn parse_cucumber(input: impl std::io::Read, file: &str) -> Result<Vec<TestCase>, ReportError> {
-    let features: Vec<Feature> = serde_json::from_reader(input).map_err(ReportError::Json)?;
+    let features: Vec<Feature> = serde_json::from_reader(input)
+        .map_err(|source| ReportError::Json { format: "cucumber", source })?;
     let mut cases = Vec::new();
     for f in features {
         for s in f.elements.into_iter().filter(|s| s.kind != "background") {
@@ -501,7 +502,10 @@ mod tests {
         );
         assert_eq!(cases[0].duration_in_nano_seconds, 1500);
         assert_eq!(cases[1].message.as_deref(), Some("expected true"));
-        assert!(matches!(parse_cucumber("{".as_bytes(), "c.json"), Err(ReportError::Json(_))));
+        assert!(matches!(
+            parse_cucumber("{".as_bytes(), "c.json"),
+            Err(ReportError::Json { format: "cucumber", .. })
+        ));
     }
 
     #[test]
