@@ -66,6 +66,19 @@ const fn v02(name: &'static str, shape: Shape, doc: &'static str) -> Key {
     Key { name, shape, required: false, since_0_2: true, doc }
 }
 
+/// `keys` followed by `extra`: a section that is another one plus one key. `M` must be `N + 1`
+/// (checked when the table is built, at compile time).
+const fn plus<const N: usize, const M: usize>(keys: [Key; N], extra: Key) -> [Key; M] {
+    assert!(M == N + 1, "plus: M must be N + 1");
+    let mut out = [extra; M];
+    let mut i = 0;
+    while i < N {
+        out[i] = keys[i];
+        i += 1;
+    }
+    out
+}
+
 /// The shells `env.shell` accepts.
 pub const SHELLS: &[&str] =
     &["bash", "/bin/bash", "sh", "/bin/sh", "powershell.exe", "pwsh.exe", "cmd.exe"];
@@ -166,8 +179,8 @@ pub const BATCH_ENV: &[Key] = &[
     key("variables", Shape::Variables, "Variables for this build."),
 ];
 
-/// A task of `build-list`.
-pub const BATCH_LIST_TASK: &[Key] = &[
+/// The keys of a build-list task.
+const LIST_TASK: [Key; 5] = [
     required("identifier", Shape::Text, "The task's identifier."),
     key("buildspec", Shape::Text, "Another buildspec file for this task."),
     key("env", Shape::Section(BATCH_ENV), "The task's environment."),
@@ -175,15 +188,14 @@ pub const BATCH_LIST_TASK: &[Key] = &[
     key("debug-session", Shape::Bool, "Enable a debug session for this task."),
 ];
 
+/// A task of `build-list`.
+pub const BATCH_LIST_TASK: &[Key] = &LIST_TASK;
+
 /// A task of `build-graph`: a build-list task plus `depend-on`.
-pub const BATCH_GRAPH_TASK: &[Key] = &[
-    required("identifier", Shape::Text, "The task's identifier."),
-    key("buildspec", Shape::Text, "Another buildspec file for this task."),
-    key("env", Shape::Section(BATCH_ENV), "The task's environment."),
-    key("ignore-failure", Shape::Bool, "Whether the batch may succeed when this task fails."),
-    key("debug-session", Shape::Bool, "Enable a debug session for this task."),
+pub const BATCH_GRAPH_TASK: &[Key] = &plus::<5, 6>(
+    LIST_TASK,
     key("depend-on", Shape::TextList, "Identifiers of the tasks that must finish first."),
-];
+);
 
 /// `build-matrix.static`.
 pub const MATRIX_STATIC: &[Key] = &[
@@ -218,34 +230,29 @@ pub const BATCH: &[Key] = &[
     key("build-matrix", Shape::Section(MATRIX), "Builds from combinations of values."),
 ];
 
-/// `install` (the only phase with `runtime-versions`).
-pub const INSTALL: &[Key] = &[
+/// The keys every phase takes.
+const PHASE_KEYS: [Key; 4] = [
     v02("run-as", Shape::Text, "The Linux user for this phase."),
     v02(
         "on-failure",
         Shape::OnFailure,
         "ABORT, CONTINUE, RETRY, RETRY-<count>, RETRY-<regex> or RETRY-<count>-<regex>.",
     ),
+    key("commands", Shape::Commands, "Commands, run one by one."),
+    v02("finally", Shape::Commands, "Commands run after `commands`, even when one failed."),
+];
+/// `pre_build`, `build` and `post_build`.
+pub const PHASE: &[Key] = &PHASE_KEYS;
+
+/// `install` (the only phase with `runtime-versions`).
+pub const INSTALL: &[Key] = &plus::<4, 5>(
+    PHASE_KEYS,
     key(
         "runtime-versions",
         Shape::TextMap,
         "Runtime versions (ignored by kiln, which runs the image as is).",
     ),
-    key("commands", Shape::Commands, "Commands, run one by one."),
-    v02("finally", Shape::Commands, "Commands run after `commands`, even when one failed."),
-];
-
-/// `pre_build`, `build` and `post_build`.
-pub const PHASE: &[Key] = &[
-    v02("run-as", Shape::Text, "The Linux user for this phase."),
-    v02(
-        "on-failure",
-        Shape::OnFailure,
-        "ABORT, CONTINUE, RETRY, RETRY-<count>, RETRY-<regex> or RETRY-<count>-<regex>.",
-    ),
-    key("commands", Shape::Commands, "Commands, run one by one."),
-    v02("finally", Shape::Commands, "Commands run after `commands`, even when one failed."),
-];
+);
 
 /// A report group under `reports`.
 pub const REPORT: &[Key] = &[
@@ -259,8 +266,8 @@ pub const REPORT: &[Key] = &[
     ),
 ];
 
-/// A secondary artifact.
-pub const SECONDARY_ARTIFACT: &[Key] = &[
+/// The keys of an artifact, primary or secondary.
+const ARTIFACT_KEYS: [Key; 7] = [
     required("files", Shape::TextList, "Files to upload, as globs."),
     key("name", Shape::Text, "The artifact name (used when the project overrides artifact names)."),
     key("discard-paths", Shape::Bool, "Put every file at the artifact root."),
@@ -270,21 +277,18 @@ pub const SECONDARY_ARTIFACT: &[Key] = &[
     key("s3-prefix", Shape::Text, "A prefix for the artifact's S3 key."),
 ];
 
-/// `artifacts`.
-pub const ARTIFACTS: &[Key] = &[
-    required("files", Shape::TextList, "Files to upload, as globs."),
-    key("name", Shape::Text, "The artifact name (used when the project overrides artifact names)."),
-    key("discard-paths", Shape::Bool, "Put every file at the artifact root."),
-    key("base-directory", Shape::Text, "The directory the globs are relative to."),
-    key("exclude-paths", Shape::TextList, "Globs of files to leave out."),
-    key("enable-symlinks", Shape::Bool, "Keep symlinks in a ZIP artifact."),
-    key("s3-prefix", Shape::Text, "A prefix for the artifact's S3 key."),
+/// A secondary artifact.
+pub const SECONDARY_ARTIFACT: &[Key] = &ARTIFACT_KEYS;
+
+/// `artifacts`: a secondary artifact's keys plus `secondary-artifacts`.
+pub const ARTIFACTS: &[Key] = &plus::<7, 8>(
+    ARTIFACT_KEYS,
     v02(
         "secondary-artifacts",
         Shape::NamedSections(SECONDARY_ARTIFACT),
         "Further artifacts, by the project's artifact identifier.",
     ),
-];
+);
 
 /// `cache`.
 pub const CACHE: &[Key] = &[
