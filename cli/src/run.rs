@@ -83,11 +83,8 @@ pub struct Args {
 /// `CODEBUILD_RESOLVED_SOURCE_VERSION` names the commit the cloud build would have fetched.
 fn apply_event(
     request: &mut kiln_agent::build::BuildRequest,
-    event_name: &str,
-    body: &[u8],
-) -> Result<(), kiln_core::project::LocalEventError> {
-    let delivery =
-        kiln_core::project::request_for_local_event(&request.project.name, event_name, body)?;
+    delivery: kiln_core::project::BuildRequest,
+) {
     for var in delivery.environment_variables {
         match var.name.as_str() {
             "CODEBUILD_SOURCE_VERSION" => request.source_version = Some(var.value),
@@ -98,7 +95,18 @@ fn apply_event(
             _ => request.builtins.push((var.name, var.value)),
         }
     }
-    Ok(())
+}
+
+/// Reads a delivery file into the build request it would give. The project name only feeds
+/// the request's idempotency key, which a local run does not use.
+fn read_event(
+    path: &std::path::Path,
+    event_name: &str,
+) -> Result<kiln_core::project::BuildRequest, String> {
+    let body =
+        std::fs::read(path).map_err(|e| format!("read the delivery {}: {e}", path.display()))?;
+    kiln_core::project::request_for_local_event("", event_name, &body)
+        .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -139,27 +147,18 @@ fn run_inner(args: Args) -> Result<Status, String> {
         data_dir: args.data_dir.clone(),
         in_place: args.in_place,
     };
-    let event = match (&args.event, &args.event_name) {
-        (Some(path), Some(name)) => Some((
-            std::fs::read(path)
-                .map_err(|e| format!("read the delivery {}: {e}", path.display()))?,
-            name.clone(),
-            path.clone(),
-        )),
+    // The delivery is read before a build number is taken, so one that builds nothing
+    // (a ping, a deleted branch) costs nothing.
+    let delivery = match (&args.event, &args.event_name) {
+        (Some(path), Some(name)) => Some(read_event(path, name)?),
         _ => None,
     };
-    if let Some((body, name, path)) = &event {
-        // Refuse a delivery that builds nothing before a build number is taken.
-        kiln_core::project::request_for_local_event("", name, body)
-            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
-    }
     let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
     for warning in &prepared.warnings {
         eprintln!("{warning}");
     }
-    if let Some((body, name, path)) = &event {
-        apply_event(&mut prepared.request, name, body)
-            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
+    if let Some(delivery) = delivery {
+        apply_event(&mut prepared.request, delivery);
     }
     let log = std::fs::File::create(&prepared.log_path)
         .map_err(|e| format!("create log file {}: {e}", prepared.log_path.display()))?;
