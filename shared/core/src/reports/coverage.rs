@@ -21,6 +21,7 @@ use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use super::error::ReportError;
+use super::junit::attr;
 use crate::buildspec::ReportFormat;
 
 /// Covered and missed lines and branches.
@@ -84,10 +85,8 @@ impl From<CoverageCounts> for CodeCoverageSummary {
 }
 
 fn num(e: &BytesStart<'_>, name: &[u8]) -> u64 {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok()?.trim().parse::<f64>().ok())
+    attr(e, name)
+        .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v > 0.0)
         .map_or(0, |v| v.round() as u64)
 }
@@ -151,24 +150,17 @@ fn xml(format: ReportFormat, input: impl BufRead) -> Result<CoverageCounts, Repo
                 counts.branches_covered = bc;
                 counts.branches_missed = bv.saturating_sub(bc);
             }
-            (ReportFormat::JacocoXml, "counter", 1) => {
-                let kind = e
-                    .attributes()
-                    .flatten()
-                    .find(|a| a.key.local_name().as_ref() == b"type")
-                    .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
-                match kind.as_deref() {
-                    Some("LINE") => {
-                        counts.lines_covered = num(e, b"covered");
-                        counts.lines_missed = num(e, b"missed");
-                    }
-                    Some("BRANCH") => {
-                        counts.branches_covered = num(e, b"covered");
-                        counts.branches_missed = num(e, b"missed");
-                    }
-                    _ => {}
+            (ReportFormat::JacocoXml, "counter", 1) => match attr(e, b"type").as_deref() {
+                Some("LINE") => {
+                    counts.lines_covered = num(e, b"covered");
+                    counts.lines_missed = num(e, b"missed");
                 }
-            }
+                Some("BRANCH") => {
+                    counts.branches_covered = num(e, b"covered");
+                    counts.branches_missed = num(e, b"missed");
+                }
+                _ => {}
+            },
             (ReportFormat::CloverXml, "metrics", _)
                 if !seen_project_metrics && open.last().is_some_and(|p| p == "project") =>
             {

@@ -30,16 +30,9 @@ use quick_xml::events::{BytesStart, Event};
 use serde::Deserialize;
 
 use super::error::ReportError;
-use super::junit::MESSAGE_LIMIT;
+use super::junit::{MESSAGE_LIMIT, attr};
 use super::model::{CaseStatus, TestCase};
 use crate::buildspec::ReportFormat;
-
-fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
 
 fn secs(text: Option<String>) -> i64 {
     let s: f64 = text.and_then(|t| t.trim().parse().ok()).unwrap_or(0.0);

@@ -72,7 +72,8 @@ impl CaseBuilder {
     }
 }
 
-fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+/// The unescaped value of attribute `name` (by local name), if present and readable.
+pub(super) fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
