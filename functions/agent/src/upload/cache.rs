@@ -16,9 +16,10 @@ use kiln_core::cache::{CacheLayout, CacheSettings, pick_newest};
 use kiln_core::ports::{ObjectInfo, PortErrorKind, PutOptions};
 
 use super::archive::{ArchiveEntry, pack, unpack};
-use super::artifacts::{build_metadata, error_chain};
+use super::artifacts::build_metadata;
 use super::boundary::UploadInput;
 use super::shell;
+use crate::error_text::error_chain;
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
 
