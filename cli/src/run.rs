@@ -82,14 +82,12 @@ pub struct Args {
 ///
 /// The working tree is built as it is: kiln does not check out the delivery's commit, so
 /// `CODEBUILD_RESOLVED_SOURCE_VERSION` names the commit the cloud build would have fetched.
+/// `variables` are those of the delivery's build request, which do not depend on the project.
 fn apply_event(
     request: &mut kiln_agent::build::BuildRequest,
-    event_name: &str,
-    body: &[u8],
-) -> Result<(), kiln_core::project::LocalEventError> {
-    let delivery =
-        kiln_core::project::request_for_local_event(&request.project.name, event_name, body)?;
-    for var in delivery.environment_variables {
+    variables: Vec<kiln_core::project::EnvVar>,
+) {
+    for var in variables {
         match var.name.as_str() {
             "CODEBUILD_SOURCE_VERSION" => request.source_version = Some(var.value),
             "CODEBUILD_RESOLVED_SOURCE_VERSION" => {
@@ -99,7 +97,6 @@ fn apply_event(
             _ => request.builtins.push((var.name, var.value)),
         }
     }
-    Ok(())
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -140,27 +137,23 @@ fn run_inner(args: Args) -> Result<Status, String> {
         data_dir: args.data_dir.clone(),
         in_place: args.in_place,
     };
+    // A delivery that builds nothing is refused before a build number is taken.
     let event = match (&args.event, &args.event_name) {
-        (Some(path), Some(name)) => Some((
-            std::fs::read(path)
-                .map_err(|e| format!("read the delivery {}: {e}", path.display()))?,
-            name.clone(),
-            path.clone(),
-        )),
+        (Some(path), Some(name)) => {
+            let body = std::fs::read(path)
+                .map_err(|e| format!("read the delivery {}: {e}", path.display()))?;
+            let request = kiln_core::project::request_for_local_event("", name, &body)
+                .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
+            Some(request.environment_variables)
+        }
         _ => None,
     };
-    if let Some((body, name, path)) = &event {
-        // Refuse a delivery that builds nothing before a build number is taken.
-        kiln_core::project::request_for_local_event("", name, body)
-            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
-    }
     let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
     for warning in &prepared.warnings {
         eprintln!("{warning}");
     }
-    if let Some((body, name, path)) = &event {
-        apply_event(&mut prepared.request, name, body)
-            .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))?;
+    if let Some(variables) = event {
+        apply_event(&mut prepared.request, variables);
     }
     let log = std::fs::File::create(&prepared.log_path)
         .map_err(|e| format!("create log file {}: {e}", prepared.log_path.display()))?;
