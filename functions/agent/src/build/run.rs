@@ -248,28 +248,13 @@ async fn download(
     if !run_as.is_empty() {
         let _ = shell.share_state_dir();
     }
-    let mut secret_names: Vec<String> = buildspec
-        .env
-        .parameter_store
-        .iter()
-        .map(|(n, _)| n.clone())
-        .chain(buildspec.env.secrets_manager.iter().map(|(n, _)| n.clone()))
-        .collect();
-    if let Some(environment) = &request.project.environment {
-        secret_names.extend(
-            environment
-                .environment_variables
-                .iter()
-                .filter(|v| {
-                    matches!(
-                        v.variable_type.as_deref(),
-                        Some("PARAMETER_STORE" | "SECRETS_MANAGER")
-                    )
-                })
-                .map(|v| v.name.clone()),
-        );
-    }
-    Ok(Ready { buildspec, shell, program: program.to_owned(), run_as, secret_names })
+    Ok(Ready {
+        buildspec,
+        shell,
+        program: program.to_owned(),
+        run_as,
+        secret_names: resolved.secret_names,
+    })
 }
 
 /// Runs one buildspec phase's commands and `finally`.
