@@ -372,6 +372,11 @@ impl ShellSession {
         }
     }
 
+    /// The shell program (`sh` or `bash`).
+    pub fn program(&self) -> &str {
+        &self.config.program
+    }
+
     /// The build's source directory.
     pub fn src_dir(&self) -> &Path {
         &self.config.src_dir
