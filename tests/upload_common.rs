@@ -70,13 +70,9 @@ impl Harness {
 
     /// Every object of `bucket` on disk, key → contents.
     pub fn objects(&self, bucket: &str) -> BTreeMap<String, Vec<u8>> {
-        let root = self.dir.path().join("data/s3").join(bucket);
-        walk(&root)
+        kiln_tests::stored_objects(&self.dir.path().join("data"), bucket)
             .into_iter()
-            .map(|p| {
-                let key = p.strip_prefix(&root).expect("under root").to_string_lossy().into_owned();
-                (key, std::fs::read(&p).expect("read"))
-            })
+            .map(|(key, path)| (key, std::fs::read(path).expect("read")))
             .collect()
     }
 
@@ -96,17 +92,9 @@ impl Harness {
         store: &dyn ObjectStore,
     ) -> (UploadOutcome, Vec<String>) {
         let env = self.env();
-        let input = UploadInput {
-            buildspec: spec,
-            project,
-            build: &self.build,
-            src_dir: src,
-            env: &env,
-            shell: "sh",
-            store,
-        };
         let mut lines = Vec::new();
-        let outcome = upload(&input, &mut |l| lines.push(l)).await;
+        let outcome =
+            upload(&self.input(spec, project, src, store, &env), &mut |l| lines.push(l)).await;
         (outcome, lines)
     }
 
@@ -118,18 +106,20 @@ impl Harness {
         store: &dyn ObjectStore,
     ) -> Vec<String> {
         let env = self.env();
-        let input = UploadInput {
-            buildspec: spec,
-            project,
-            build: &self.build,
-            src_dir: src,
-            env: &env,
-            shell: "sh",
-            store,
-        };
         let mut lines = Vec::new();
-        restore_cache(&input, &mut |l| lines.push(l)).await;
+        restore_cache(&self.input(spec, project, src, store, &env), &mut |l| lines.push(l)).await;
         lines
+    }
+
+    fn input<'a>(
+        &'a self,
+        buildspec: &'a Buildspec,
+        project: &'a Project,
+        src_dir: &'a Path,
+        store: &'a dyn ObjectStore,
+        env: &'a [(String, String)],
+    ) -> UploadInput<'a> {
+        UploadInput { buildspec, project, build: &self.build, src_dir, env, shell: "sh", store }
     }
 }
 
@@ -139,18 +129,4 @@ pub fn write_tree(root: &Path, files: &[&str]) {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(&p, format!("contents of {f}")).expect("write");
     }
-}
-
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(root) else { return out };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

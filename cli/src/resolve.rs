@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use kiln_agent::error_text::error_chain;
 use kiln_core::project::{Extra, Resolution, Resolver, load_catalog};
 use kiln_core::webhook::{Delivery, parse};
 use serde_json::json;
@@ -58,17 +59,6 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 fn resolve(args: &Args) -> Result<String, String> {
     let config_name = args.config.display().to_string();
     let text = String::from_utf8(read(&args.config)?)
@@ -87,10 +77,10 @@ fn resolve(args: &Args) -> Result<String, String> {
     let resolver = Resolver::new(&catalog).map_err(|e| format!("{config_name}: {e}"))?;
     let body = read(&args.event)?;
     let mut delivery = Delivery::unsigned(&args.event_name, &body)
-        .map_err(|e| format!("{}: {}", args.event.display(), chain(&e)))?;
+        .map_err(|e| format!("{}: {}", args.event.display(), error_chain(&e)))?;
     delivery.user_agent.clone_from(&args.user_agent);
     let trigger = parse(&args.event_name, &delivery.payload)
-        .map_err(|e| format!("{}: {}", args.event.display(), chain(&e)))?;
+        .map_err(|e| format!("{}: {}", args.event.display(), error_chain(&e)))?;
     let files: Option<Vec<String>> = match &args.changed_files {
         Some(p) => Some(
             String::from_utf8_lossy(&read(p)?)

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln_agent::build::{Ports, run_build};
+use kiln_agent::error_text::error_chain;
 use kiln_agent::local::{LocalOptions, prepare};
 use kiln_agent::output::LogSink;
 use kiln_agent::shell::StopFlag;
@@ -214,18 +215,6 @@ fn run_inner(args: Args) -> Result<Status, String> {
             .map_err(|e| format!("write summary {}: {e}", path.display()))?;
     }
     Ok(summary.status)
-}
-
-/// An error and its causes, joined with `: `.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Standard output as a plain file (no line buffering), for throughput.

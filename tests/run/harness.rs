@@ -1,17 +1,15 @@
 //! Running one build through the agent library in a temporary project called `proj`, and
 //! reading back what happened: phases, status, log, files, summary.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use kiln_agent::build::{Ports, run_build};
 use kiln_agent::local::{LocalOptions, prepare};
 use kiln_agent::output::LogSink;
 use kiln_agent::shell::StopFlag;
-use kiln_core::ports::{ObjectInfo, ObjectStore, PortError, PortErrorKind, PortFuture, PutOptions};
-use kiln_local::FileSecretStore;
+use kiln_local::{FileSecretStore, FsObjectStore};
 use serde_json::Value;
 
 /// A log written to memory.
@@ -35,94 +33,6 @@ impl Memory {
     }
 }
 
-/// Objects in memory.
-#[derive(Default)]
-pub struct MemoryStore(Mutex<BTreeMap<(String, String), Vec<u8>>>);
-
-impl MemoryStore {
-    fn info(key: &str, size: usize) -> ObjectInfo {
-        ObjectInfo {
-            key: key.to_owned(),
-            size: size as u64,
-            last_modified_ms: 0,
-            metadata: BTreeMap::new(),
-        }
-    }
-}
-
-impl ObjectStore for MemoryStore {
-    fn put_file<'a>(
-        &'a self,
-        b: &'a str,
-        k: &'a str,
-        p: &'a Path,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Box::pin(async move {
-            let bytes = std::fs::read(p)
-                .map_err(|e| PortError::new(PortErrorKind::Permanent, "read").with_source(e))?;
-            self.0
-                .lock()
-                .map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?
-                .insert((b.into(), k.into()), bytes);
-            Ok(())
-        })
-    }
-    fn put_bytes<'a>(
-        &'a self,
-        b: &'a str,
-        k: &'a str,
-        bytes: Vec<u8>,
-        _: &'a PutOptions,
-    ) -> PortFuture<'a, ()> {
-        Box::pin(async move {
-            self.0
-                .lock()
-                .map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?
-                .insert((b.into(), k.into()), bytes);
-            Ok(())
-        })
-    }
-    fn get_file<'a>(
-        &'a self,
-        b: &'a str,
-        k: &'a str,
-        dest: &'a Path,
-    ) -> PortFuture<'a, ObjectInfo> {
-        Box::pin(async move {
-            let map =
-                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
-            let bytes = map
-                .get(&(b.into(), k.into()))
-                .ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
-            std::fs::write(dest, bytes)
-                .map_err(|e| PortError::new(PortErrorKind::Permanent, "write").with_source(e))?;
-            Ok(Self::info(k, bytes.len()))
-        })
-    }
-    fn head<'a>(&'a self, b: &'a str, k: &'a str) -> PortFuture<'a, ObjectInfo> {
-        Box::pin(async move {
-            let map =
-                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
-            let bytes = map
-                .get(&(b.into(), k.into()))
-                .ok_or_else(|| PortError::new(PortErrorKind::NotFound, k))?;
-            Ok(Self::info(k, bytes.len()))
-        })
-    }
-    fn list<'a>(&'a self, b: &'a str, prefix: &'a str) -> PortFuture<'a, Vec<ObjectInfo>> {
-        Box::pin(async move {
-            let map =
-                self.0.lock().map_err(|_| PortError::new(PortErrorKind::Permanent, "lock"))?;
-            Ok(map
-                .iter()
-                .filter(|((bucket, key), _)| bucket == b && key.starts_with(prefix))
-                .map(|((_, key), v)| Self::info(key, v.len()))
-                .collect())
-        })
-    }
-}
-
 /// A temporary project `proj` with a data directory beside it.
 pub struct Project {
     /// Keeps the directory alive.
@@ -139,11 +49,7 @@ impl Project {
         let dir = tempfile::tempdir().expect("temporary directory");
         let source = dir.path().join("proj");
         std::fs::create_dir_all(&source).expect("source directory");
-        for (path, content) in files {
-            let path = source.join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("directories");
-            std::fs::write(path, content).expect("file");
-        }
+        kiln_tests::write_files(&source, files);
         let data_dir = dir.path().join("data");
         Self { _dir: dir, source, data_dir }
     }
@@ -162,7 +68,7 @@ impl Project {
         let prepared = prepare(options).expect("build set up");
         let memory = Memory::default();
         let sink = LogSink::new(&[], vec![Box::new(memory.clone())]);
-        let store = MemoryStore::default();
+        let store = FsObjectStore::new(&prepared.data_dir);
         let secrets = FileSecretStore::parse(secrets).expect("secrets text");
         let ports = Ports { store: &store, secrets: &secrets };
         let runtime =
@@ -170,11 +76,10 @@ impl Project {
         let summary =
             runtime.block_on(run_build(&prepared.request, ports, &sink, &StopFlag::default()));
         sink.flush();
-        let objects = store
-            .0
-            .lock()
-            .map(|m| m.keys().map(|(b, k)| format!("{b}/{k}")).collect())
-            .unwrap_or_default();
+        let objects = kiln_tests::stored_objects(&prepared.data_dir, "")
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
         Outcome {
             objects,
             summary: summary.to_json(),

@@ -1,9 +1,10 @@
 //! Running `kiln run` on a temporary source directory and reading back its exit code, output,
 //! summary and the local object store.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use kiln_tests::kiln;
+use kiln_tests::{stored_objects, write_files};
 use serde_json::Value;
 
 /// A source directory `proj` and a data directory beside it, kept until dropped.
@@ -35,11 +36,7 @@ impl Workspace {
 
     /// Writes (or replaces) files of the source directory.
     pub fn write(&self, files: &[(&str, &str)]) {
-        for (path, content) in files {
-            let path = self.source().join(path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("directories");
-            std::fs::write(path, content).expect("file");
-        }
+        write_files(&self.source(), files);
     }
 
     /// The source directory.
@@ -86,13 +83,7 @@ impl Workspace {
 
     /// Every object key of `bucket` in the local store, sorted.
     pub fn objects(&self, bucket: &str) -> Vec<String> {
-        let root = self.data().join("s3").join(bucket);
-        let mut keys: Vec<String> = walk(&root)
-            .iter()
-            .map(|p| p.strip_prefix(&root).expect("under root").to_string_lossy().into_owned())
-            .collect();
-        keys.sort();
-        keys
+        stored_objects(&self.data(), bucket).into_iter().map(|(key, _)| key).collect()
     }
 
     /// The bytes of one stored object.
@@ -130,18 +121,4 @@ impl Run {
     pub fn uuid(&self) -> &str {
         self.summary["id"].as_str().and_then(|id| id.split_once(':')).map_or("", |(_, u)| u)
     }
-}
-
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else { return out };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

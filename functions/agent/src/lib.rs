@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod description;
+pub mod error_text;
 pub mod local;
 pub mod output;
 pub mod shell;

@@ -110,7 +110,8 @@ pub fn load_buildspec(src_dir: &Path, source: &BuildspecSource) -> Result<Loaded
 }
 
 /// Resolved variables: the buildspec's layer, the project's layer, and every secret value.
-#[derive(Debug, Clone, Default)]
+/// Its `Debug` output leaves the values out.
+#[derive(Clone, Default)]
 pub struct ResolvedEnv {
     /// `env.variables`, then `parameter-store`, then `secrets-manager` values.
     pub buildspec: Vec<(String, String)>,
@@ -118,6 +119,32 @@ pub struct ResolvedEnv {
     pub project: Vec<(String, String)>,
     /// Values to mask.
     pub secrets: Vec<String>,
+    /// The names of the variables taken from parameter-store or secrets-manager (never
+    /// exported).
+    pub secret_names: Vec<String>,
+}
+
+impl std::fmt::Debug for ResolvedEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |layer: &[(String, String)]| -> Vec<String> {
+            layer.iter().map(|(name, _)| name.clone()).collect()
+        };
+        f.debug_struct("ResolvedEnv")
+            .field("buildspec", &names(&self.buildspec))
+            .field("project", &names(&self.project))
+            .field("secret_names", &self.secret_names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResolvedEnv {
+    /// Adds a variable whose value is a secret to the project's layer or the buildspec's.
+    fn push_secret(&mut self, project: bool, name: &str, value: String) {
+        self.secret_names.push(name.to_owned());
+        self.secrets.push(value.clone());
+        let layer = if project { &mut self.project } else { &mut self.buildspec };
+        layer.push((name.to_owned(), value));
+    }
 }
 
 /// Resolves the buildspec's and the project's variables through `store`.
@@ -131,13 +158,13 @@ pub async fn resolve_env(
     let mut missing = Vec::new();
     for (name, parameter) in &buildspec.env.parameter_store {
         match parameter_value(store, parameter).await {
-            Ok(value) => push_secret(&mut out.buildspec, &mut out.secrets, name, value),
+            Ok(value) => out.push_secret(false, name, value),
             Err(message) => missing.push(message),
         }
     }
     for (name, reference) in &buildspec.env.secrets_manager {
         match secret_value(store, reference).await {
-            Ok(value) => push_secret(&mut out.buildspec, &mut out.secrets, name, value),
+            Ok(value) => out.push_secret(false, name, value),
             Err(message) => missing.push(message),
         }
     }
@@ -149,27 +176,17 @@ pub async fn resolve_env(
     for var in variables {
         match var.variable_type.as_deref().unwrap_or("PLAINTEXT") {
             "PARAMETER_STORE" => match parameter_value(store, &var.value).await {
-                Ok(value) => push_secret(&mut out.project, &mut out.secrets, &var.name, value),
+                Ok(value) => out.push_secret(true, &var.name, value),
                 Err(message) => missing.push(message),
             },
             "SECRETS_MANAGER" => match secret_value(store, &parse_secret_ref(&var.value)).await {
-                Ok(value) => push_secret(&mut out.project, &mut out.secrets, &var.name, value),
+                Ok(value) => out.push_secret(true, &var.name, value),
                 Err(message) => missing.push(message),
             },
             _ => out.project.push((var.name.clone(), var.value.clone())),
         }
     }
     if missing.is_empty() { Ok(out) } else { Err(DownloadError::Secrets(missing)) }
-}
-
-fn push_secret(
-    layer: &mut Vec<(String, String)>,
-    secrets: &mut Vec<String>,
-    name: &str,
-    value: String,
-) {
-    secrets.push(value.clone());
-    layer.push((name.to_owned(), value));
 }
 
 async fn parameter_value(store: &dyn SecretStore, name: &str) -> Result<String, String> {
@@ -241,5 +258,28 @@ mod tests {
         assert_eq!(r.version_stage, None);
         assert_eq!(r.version_id.as_deref(), Some("v1"));
         assert_eq!(parse_secret_ref("plain").secret_id, "plain");
+    }
+
+    #[tokio::test]
+    async fn every_secret_variable_is_named_and_no_value_reaches_debug() {
+        let spec = parse(
+            "version: 0.2\nenv:\n  variables:\n    PLAIN: visible\n  parameter-store:\n    TOKEN: /app/token\nphases:\n  build:\n    commands:\n      - echo hi\n",
+        )
+        .buildspec
+        .expect("buildspec");
+        let project: Project = serde_json::from_str(
+            r#"{"name": "p", "environment": {"environmentVariables": [
+                {"name": "DB", "value": "db", "type": "SECRETS_MANAGER"},
+                {"name": "OPEN", "value": "o"}]}}"#,
+        )
+        .expect("project");
+        let store = kiln_local::FileSecretStore::parse("/app/token=s3cret-token\ndb=s3cret-db\n")
+            .expect("secrets");
+        let resolved = resolve_env(&spec, &project, &store).await.expect("resolved");
+        assert_eq!(resolved.secret_names, ["TOKEN", "DB"]);
+        assert_eq!(resolved.secrets, ["s3cret-token", "s3cret-db"]);
+        let debug = format!("{resolved:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("PLAIN") && debug.contains("OPEN"), "{debug}");
     }
 }

@@ -32,7 +32,6 @@ pub fn now_ms() -> i64 {
 struct Ready {
     buildspec: Buildspec,
     shell: ShellSession,
-    program: String,
     run_as: Vec<(PhaseName, RunAs)>,
     secret_names: Vec<String>,
 }
@@ -162,7 +161,7 @@ fn upload_input<'a>(
         build: &request.identity,
         src_dir: &request.src_dir,
         env,
-        shell: &ready.program,
+        shell: ready.shell.program(),
         store: ports.store,
     }
 }
@@ -248,28 +247,7 @@ async fn download(
     if !run_as.is_empty() {
         let _ = shell.share_state_dir();
     }
-    let mut secret_names: Vec<String> = buildspec
-        .env
-        .parameter_store
-        .iter()
-        .map(|(n, _)| n.clone())
-        .chain(buildspec.env.secrets_manager.iter().map(|(n, _)| n.clone()))
-        .collect();
-    if let Some(environment) = &request.project.environment {
-        secret_names.extend(
-            environment
-                .environment_variables
-                .iter()
-                .filter(|v| {
-                    matches!(
-                        v.variable_type.as_deref(),
-                        Some("PARAMETER_STORE" | "SECRETS_MANAGER")
-                    )
-                })
-                .map(|v| v.name.clone()),
-        );
-    }
-    Ok(Ready { buildspec, shell, program: program.to_owned(), run_as, secret_names })
+    Ok(Ready { buildspec, shell, run_as, secret_names: resolved.secret_names })
 }
 
 /// Runs one buildspec phase's commands and `finally`.

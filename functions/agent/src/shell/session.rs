@@ -167,15 +167,22 @@ impl ShellSession {
         self.config.version == kiln_core::buildspec::Version::V0_2
     }
 
+    /// The line that sources the restore script (0.2, once a command saved state), or nothing.
+    /// `restore` is only ever set for 0.2.
+    fn restore_line(&self) -> String {
+        self.restore
+            .as_ref()
+            .map(|restore| format!(". {}\n", quote(&restore.to_string_lossy())))
+            .unwrap_or_default()
+    }
+
     /// The script text for `command`.
     fn script(&self, command: &str) -> String {
         if !self.persistent() {
             return command.to_owned();
         }
-        let mut script = String::with_capacity(command.len() + 400);
-        if let Some(restore) = &self.restore {
-            script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
-        }
+        let mut script = self.restore_line();
+        script.reserve(command.len() + 400);
         script.push_str(command);
         script.push_str("\n__kiln_rc=$?\n");
         if self.config.program.ends_with("bash") {
@@ -319,10 +326,7 @@ impl ShellSession {
     /// The current values of `names` (unset → `None`), in the build's shell state.
     pub fn query(&mut self, names: &[String]) -> io::Result<Vec<Option<String>>> {
         self.prepare(&[], None)?;
-        let mut script = String::new();
-        if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
-            script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
-        }
+        let mut script = self.restore_line();
         script.push_str("printf '%s\\0'");
         for name in names.iter().filter(|n| super::is_identifier(n)) {
             script.push_str(&format!(" \"${{{name}+1}}\" \"${{{name}-}}\""));
@@ -345,13 +349,14 @@ impl ShellSession {
     }
 
     /// The exported environment in the build's shell state (for evaluating artifact names and
-    /// cache keys); the initial environment if the shell cannot say.
+    /// cache keys); the initial environment before any command saved state (always, in 0.1,
+    /// where every command starts from it) or if the shell cannot say.
     pub fn env_snapshot(&mut self) -> Vec<(String, String)> {
-        let _ = self.prepare(&[], None);
-        let mut script = String::new();
-        if let Some(restore) = self.restore.as_ref().filter(|_| self.persistent()) {
-            script.push_str(&format!(". {}\n", quote(&restore.to_string_lossy())));
+        if self.restore.is_none() {
+            return self.config.env.clone();
         }
+        let _ = self.prepare(&[], None);
+        let mut script = self.restore_line();
         script.push_str("exec env -0\n");
         match self.base_command(&script, &[], None).stderr(Stdio::null()).output() {
             Ok(out) if out.status.success() => out
@@ -365,6 +370,11 @@ impl ShellSession {
                 .collect(),
             _ => self.config.env.clone(),
         }
+    }
+
+    /// The shell program (`sh` or `bash`).
+    pub fn program(&self) -> &str {
+        &self.config.program
     }
 
     /// The build's source directory.

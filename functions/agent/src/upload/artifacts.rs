@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::boundary::{UploadInput, UploadOutcome, UploadStatus};
 use super::shell;
 use super::zip::write_zip;
+use crate::error_text::error_chain;
 
 /// One artifact in the build summary (BatchGetBuilds `BuildArtifacts` field names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,16 +202,4 @@ async fn upload_one(
             }))
         }
     }
-}
-
-/// An error and its sources, joined with `: `.
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

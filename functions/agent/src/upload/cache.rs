@@ -16,9 +16,10 @@ use kiln_core::cache::{CacheLayout, CacheSettings, pick_newest};
 use kiln_core::ports::{ObjectInfo, PortErrorKind, PutOptions};
 
 use super::archive::{ArchiveEntry, pack, unpack};
-use super::artifacts::{build_metadata, error_chain};
+use super::artifacts::build_metadata;
 use super::boundary::UploadInput;
 use super::shell;
+use crate::error_text::error_chain;
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
 
@@ -94,22 +95,21 @@ pub(super) async fn restore(input: &UploadInput<'_>, log: &mut Log<'_>) {
         }
     };
     log(format!("Restoring cache from s3://{}/{}", layout.bucket, found.key));
-    let temp = match tempfile::NamedTempFile::new() {
+    // The download goes to a new file in a directory of its own, removed with the directory.
+    let temp = match tempfile::tempdir() {
         Ok(t) => t,
         Err(e) => return log(format!("Warning: cache restore failed: temporary file: {e}")),
     };
-    let dest = temp.path().with_extension("download");
+    let dest = temp.path().join("entry");
     if let Err(e) = input.store.get_file(&layout.bucket, &found.key, &dest).await {
         return log(format!("Warning: cache download failed: {}", error_chain(&e)));
     }
     let src = input.src_dir.to_path_buf();
-    let dest_for_unpack = dest.clone();
     let unpacked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&dest_for_unpack).map_err(|e| e.to_string())?;
+        let file = std::fs::File::open(&dest).map_err(|e| e.to_string())?;
         unpack(file, &src).map_err(|e| error_chain(&e))
     })
     .await;
-    let _ = std::fs::remove_file(&dest);
     match unpacked {
         Ok(Ok(n)) => log(format!("Restored {n} cached file(s)")),
         Ok(Err(e)) => log(format!("Warning: cache restore failed: {e}")),

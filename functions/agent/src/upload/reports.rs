@@ -19,8 +19,9 @@ use kiln_core::reports::{
     parse_xml_report, report_group,
 };
 
-use super::artifacts::{build_metadata, error_chain};
+use super::artifacts::build_metadata;
 use super::boundary::UploadInput;
+use crate::error_text::error_chain;
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
 
