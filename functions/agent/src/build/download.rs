@@ -179,9 +179,12 @@ pub async fn resolve_env(
                 Ok(value) => out.push_secret(true, &var.name, value),
                 Err(message) => missing.push(message),
             },
-            "SECRETS_MANAGER" => match secret_value(store, &parse_secret_ref(&var.value)).await {
-                Ok(value) => out.push_secret(true, &var.name, value),
-                Err(message) => missing.push(message),
+            "SECRETS_MANAGER" => match SecretRef::parse(&var.value) {
+                Ok(reference) => match secret_value(store, &reference).await {
+                    Ok(value) => out.push_secret(true, &var.name, value),
+                    Err(message) => missing.push(message),
+                },
+                Err(e) => missing.push(format!("{}: {e}", var.name)),
             },
             _ => out.project.push((var.name.clone(), var.value.clone())),
         }
@@ -215,24 +218,6 @@ async fn secret_value(store: &dyn SecretStore, reference: &SecretRef) -> Result<
     }
 }
 
-/// A project `SECRETS_MANAGER` value: `secret-id[:json-key[:version-stage[:version-id]]]`, the
-/// id possibly an ARN (`arn:aws:secretsmanager:<region>:<account>:secret:<name>`).
-pub fn parse_secret_ref(value: &str) -> SecretRef {
-    let parts: Vec<&str> = value.split(':').collect();
-    let (id_parts, rest) = if value.starts_with("arn:") && parts.len() >= 7 {
-        parts.split_at(7)
-    } else {
-        parts.split_at(1)
-    };
-    let field = |i: usize| rest.get(i).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
-    SecretRef {
-        secret_id: id_parts.join(":"),
-        json_key: field(0),
-        version_stage: field(1),
-        version_id: field(2),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,12 +237,29 @@ mod tests {
 
     #[test]
     fn secret_refs() {
-        let r = parse_secret_ref("arn:aws:secretsmanager:us-east-1:1:secret:db-AbC:password::v1");
+        let r = SecretRef::parse("arn:aws:secretsmanager:us-east-1:1:secret:db-AbC:password::v1")
+            .expect("valid");
         assert_eq!(r.secret_id, "arn:aws:secretsmanager:us-east-1:1:secret:db-AbC");
         assert_eq!(r.json_key.as_deref(), Some("password"));
         assert_eq!(r.version_stage, None);
         assert_eq!(r.version_id.as_deref(), Some("v1"));
-        assert_eq!(parse_secret_ref("plain").secret_id, "plain");
+        assert_eq!(SecretRef::parse("plain").expect("valid").secret_id, "plain");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_project_secret_reference_is_reported_by_name() {
+        let spec = parse("version: 0.2\nphases:\n  build:\n    commands:\n      - echo hi\n")
+            .buildspec
+            .expect("buildspec");
+        let project: Project = serde_json::from_str(
+            r#"{"name": "p", "environment": {"environmentVariables": [
+                {"name": "DB", "value": "db::AWSCURRENT:v1", "type": "SECRETS_MANAGER"}]}}"#,
+        )
+        .expect("project");
+        let store = kiln_local::FileSecretStore::parse("db=s3cret-db\n").expect("secrets");
+        let error = resolve_env(&spec, &project, &store).await.expect_err("malformed");
+        let text = error.to_string();
+        assert!(text.starts_with("DB: ") && text.contains("mutually exclusive"), "{text}");
     }
 
     #[tokio::test]

@@ -95,6 +95,52 @@ pub struct SecretRef {
     pub version_id: Option<String>,
 }
 
+impl SecretRef {
+    /// Reads `secret-id[:json-key[:version-stage[:version-id]]]`; empty parts are absent. A
+    /// secret id that is an ARN keeps its own colons (its first seven parts).
+    ///
+    /// # Errors
+    /// [`SecretRefError`] when the id is empty, there are more than four parts, or both a
+    /// version stage and a version id are set.
+    pub fn parse(text: &str) -> Result<Self, SecretRefError> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let id_parts = if text.starts_with("arn:") { 7.min(parts.len()) } else { 1 };
+        let secret_id = parts[..id_parts].join(":");
+        let rest = &parts[id_parts..];
+        if secret_id.is_empty() {
+            return Err(SecretRefError::NoSecretId);
+        }
+        if rest.len() > 3 {
+            return Err(SecretRefError::TooManyParts(text.to_owned()));
+        }
+        let part = |i: usize| rest.get(i).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
+        let secret =
+            Self { secret_id, json_key: part(0), version_stage: part(1), version_id: part(2) };
+        if secret.version_stage.is_some() && secret.version_id.is_some() {
+            return Err(SecretRefError::StageAndId(text.to_owned()));
+        }
+        Ok(secret)
+    }
+}
+
+/// Why a secret reference cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretRefError {
+    /// Nothing before the first colon.
+    #[error("the secret reference has no secret id")]
+    NoSecretId,
+    /// More than secret-id, json-key, version-stage and version-id.
+    #[error(
+        "the secret reference `{0}` has more than four parts (secret-id:json-key:version-stage:version-id)"
+    )]
+    TooManyParts(String),
+    /// Both a version stage and a version id.
+    #[error(
+        "the secret reference `{0}` sets both a version stage and a version id; they are mutually exclusive"
+    )]
+    StageAndId(String),
+}
+
 /// `proxy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Proxy {

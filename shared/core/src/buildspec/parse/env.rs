@@ -63,10 +63,10 @@ pub(super) fn read(r: &mut Reader, node: &Node, path: &str) -> Env {
                 r.wrong_type(value, &item_path, "a secret reference");
                 continue;
             };
-            match secret_ref(&text) {
+            match SecretRef::parse(&text) {
                 Ok(secret) => env.secrets_manager.push((name.to_owned(), secret)),
-                Err(message) => {
-                    r.error(value.pos, &item_path, message);
+                Err(e) => {
+                    r.error(value.pos, &item_path, e.to_string());
                     r.help("write secret-id:json-key:version-stage:version-id, leaving unused parts empty");
                 }
             }
@@ -252,53 +252,28 @@ fn dollar_reference(text: &str) -> Option<&str> {
     None
 }
 
-/// `secret-id[:json-key[:version-stage[:version-id]]]`; a secret id that is an ARN
-/// (`arn:aws:secretsmanager:region:account:secret:name`) keeps its own colons.
-pub(super) fn secret_ref(text: &str) -> Result<SecretRef, String> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let id_parts = if text.starts_with("arn:") { 7.min(parts.len()) } else { 1 };
-    let secret_id = parts[..id_parts].join(":");
-    let rest = &parts[id_parts..];
-    if secret_id.is_empty() {
-        return Err("the secret reference has no secret id".to_owned());
-    }
-    if rest.len() > 3 {
-        return Err(format!(
-            "the secret reference `{text}` has more than four parts (secret-id:json-key:version-stage:version-id)"
-        ));
-    }
-    let part = |i: usize| rest.get(i).filter(|s| !s.is_empty()).map(|s| (*s).to_owned());
-    let secret =
-        SecretRef { secret_id, json_key: part(0), version_stage: part(1), version_id: part(2) };
-    if secret.version_stage.is_some() && secret.version_id.is_some() {
-        return Err(format!(
-            "the secret reference `{text}` sets both a version stage and a version id; they are mutually exclusive"
-        ));
-    }
-    Ok(secret)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn secret_refs_split_from_arns() {
-        let s =
-            secret_ref("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password")
-                .expect("valid");
+        let s = SecretRef::parse(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password",
+        )
+        .expect("valid");
         assert_eq!(s.secret_id, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf");
         assert_eq!(s.json_key.as_deref(), Some("password"));
-        let s = secret_ref("prod/db::AWSPREVIOUS").expect("valid");
+        let s = SecretRef::parse("prod/db::AWSPREVIOUS").expect("valid");
         assert_eq!(
             (s.secret_id.as_str(), s.json_key, s.version_stage.as_deref()),
             ("prod/db", None, Some("AWSPREVIOUS"))
         );
-        let s = secret_ref("prod/db:::v1").expect("valid");
+        let s = SecretRef::parse("prod/db:::v1").expect("valid");
         assert_eq!(s.version_id.as_deref(), Some("v1"));
-        assert!(secret_ref("prod/db::AWSCURRENT:v1").is_err());
-        assert!(secret_ref(":key").is_err());
-        assert!(secret_ref("a:b:c:d:e").is_err());
+        assert!(SecretRef::parse("prod/db::AWSCURRENT:v1").is_err());
+        assert!(SecretRef::parse(":key").is_err());
+        assert!(SecretRef::parse("a:b:c:d:e").is_err());
     }
 
     #[test]
