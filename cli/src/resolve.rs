@@ -63,16 +63,13 @@ fn resolve(args: &Args) -> Result<String, String> {
     let config_name = args.config.display().to_string();
     let text = String::from_utf8(read(&args.config)?)
         .map_err(|_| format!("{config_name} is not UTF-8"))?;
-    let catalog = match load_catalog(&text) {
-        Ok(c) => c,
-        Err(kiln_core::project::CatalogError::Invalid(diags)) => {
-            let lines: Vec<String> = diags.iter().map(|d| d.render(&config_name, &text)).collect();
-            return Err(format!("invalid catalog\n{}", lines.join("\n")));
-        }
-        Err(e) => return Err(format!("{config_name}: {e}")),
-    };
+    let catalog = load_catalog(&text).map_err(|e| {
+        let lines: Vec<String> =
+            e.diagnostics().iter().map(|d| d.render_with_path(&config_name, &text)).collect();
+        format!("invalid catalog\n{}", lines.join("\n"))
+    })?;
     for w in &catalog.warnings {
-        eprintln!("{}", w.render(&config_name, &text));
+        eprintln!("{}", w.render_with_path(&config_name, &text));
     }
     let resolver = Resolver::new(&catalog).map_err(|e| format!("{config_name}: {e}"))?;
     let body = read(&args.event)?;

@@ -138,18 +138,8 @@ pub fn select_project(options: &LocalOptions, source: &Path) -> Result<Selected,
     let text =
         std::fs::read_to_string(config).map_err(|e| SetupError::ReadConfig(config.clone(), e))?;
     let file = config.display().to_string();
-    // `FILE:LINE:COL: error: PATH: MESSAGE`, then the line with a caret.
     let render = |diags: &[kiln_core::diagnostic::Diagnostic]| -> Vec<String> {
-        diags
-            .iter()
-            .map(|d| {
-                let mut d = d.clone();
-                if !d.path.is_empty() {
-                    d.message = format!("{}: {}", d.path, d.message);
-                }
-                d.render(&file, &text)
-            })
-            .collect()
+        diags.iter().map(|d| d.render_with_path(&file, &text)).collect()
     };
     let catalog = load_catalog(&text)
         .map_err(|e| SetupError::Config(config.clone(), render(&e.diagnostics()).join("\n")))?;

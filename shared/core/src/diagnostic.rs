@@ -101,6 +101,17 @@ impl Diagnostic {
         format!("{file}:{}: {}: {}", self.position, self.severity, self.message)
     }
 
+    /// As [`Diagnostic::render`], with the YAML path before the message
+    /// (`FILE:LINE:COL: error: PATH: MESSAGE`): for files such as the project catalog whose
+    /// messages do not name the field themselves.
+    pub fn render_with_path(&self, file: &str, source: &str) -> String {
+        if self.path.is_empty() {
+            return self.render(file, source);
+        }
+        Self { message: format!("{}: {}", self.path, self.message), ..self.clone() }
+            .render(file, source)
+    }
+
     /// The headline, then the offending source line with a caret under the column, then the
     /// hint, as compilers print them.
     pub fn render(&self, file: &str, source: &str) -> String {
@@ -151,6 +162,17 @@ mod tests {
             text,
             "b.yml:2:5: error: bad thing\n  |\n2 | phases: x\n  |     ^\n  = help: fix it"
         );
+    }
+
+    #[test]
+    fn render_with_path_names_the_field() {
+        let d = Diagnostic::error(Position::new(1, 7), "projects[0].name", "bad");
+        assert_eq!(
+            d.render_with_path("c.yml", "name: x"),
+            "c.yml:1:7: error: projects[0].name: bad\n  |\n1 | name: x\n  |       ^"
+        );
+        let top = Diagnostic::error(Position::new(1, 1), "", "bad");
+        assert_eq!(top.render_with_path("c.yml", "x"), top.render("c.yml", "x"));
     }
 
     #[test]
