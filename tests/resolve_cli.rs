@@ -195,3 +195,20 @@ fn human_output_lists_builds_variables_and_skips() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn a_wrong_type_in_the_catalog_is_shown_at_its_line() {
+    if kiln_tests::corpora().is_none() {
+        return;
+    }
+    let f = Fixture::new("- name: a\n  timeoutInMinutes: soon\n");
+    let out = f.resolve("octokit__push__5.json", "push", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "catalog.yaml:2:21: error: project a: timeoutInMinutes must be a whole number"
+        ),
+        "{stderr}"
+    );
+}

@@ -65,11 +65,11 @@ fn resolve(args: &Args) -> Result<String, String> {
         .map_err(|_| format!("{config_name} is not UTF-8"))?;
     let catalog = load_catalog(&text).map_err(|e| {
         let lines: Vec<String> =
-            e.diagnostics().iter().map(|d| d.render_with_path(&config_name, &text)).collect();
+            e.diagnostics().iter().map(|d| d.render(&config_name, &text)).collect();
         format!("invalid catalog\n{}", lines.join("\n"))
     })?;
     for w in &catalog.warnings {
-        eprintln!("{}", w.render_with_path(&config_name, &text));
+        eprintln!("{}", w.render(&config_name, &text));
     }
     let resolver = Resolver::new(&catalog).map_err(|e| format!("{config_name}: {e}"))?;
     let body = read(&args.event)?;
