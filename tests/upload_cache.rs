@@ -10,8 +10,8 @@ use std::path::Path;
 use common::{Harness, buildspec, strings, write_tree};
 use kiln_agent::upload::UploadStatus;
 use kiln_core::buildspec::{ArtifactsSpec, Buildspec, CacheAction, CacheSpec};
-use kiln_core::ports::UnavailableObjectStore;
 use kiln_core::project::{Project, ProjectCache};
+use kiln_local::UnavailableObjectStore;
 
 fn project() -> Project {
     Project {

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod resolve;
 mod run;
 mod schema;
+mod settings;
 mod validate;
 
 /// CodeBuild-compatible CI for GitHub, on your AWS account or on this machine.

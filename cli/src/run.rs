@@ -1,22 +1,27 @@
-//! `kiln run`: one build of a working tree on this machine, as the cloud would run it.
+//! `kiln run`: one build of a working tree on this machine, as the cloud would run it: the
+//! build is recorded, launched with the in-process runner and finalized through the same
+//! services a Fargate task's build goes through.
 //!
 //! Exit codes: 0 when the build SUCCEEDED, 1 when it did not, 2 on usage or configuration
 //! errors. The log goes to stdout and to `DATA_DIR/builds/<project>/<n>/build.log`; on a
 //! terminal a progress line (phase, elapsed time) follows it on stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
-use kiln_agent::build::{Ports, run_build};
-use kiln_agent::error_text::error_chain;
-use kiln_agent::local::{LocalOptions, prepare};
-use kiln_agent::output::LogSink;
-use kiln_agent::shell::StopFlag;
-use kiln_core::build::{Status, parse_duration};
-use kiln_local::FileSecretStore;
+use kiln_agent::Agent;
+use kiln_agent::output::{BackgroundWriter, LogSink};
+use kiln_core::build::{Build, NameValue, SourceSpec, Status, layout, parse_duration};
+use kiln_core::error_chain;
+use kiln_core::ports::BuildAgent;
+use kiln_core::project::{LocalEventError, Project};
+use kiln_core::service::{BuildPlan, plan_for_delivery};
+use kiln_local::{FileSecretStore, FsObjectStore, LocalBuildError, run_local_build};
 
 mod progress;
+mod project;
 
 /// Arguments of `kiln run`.
 #[derive(Debug, clap::Args)]
@@ -77,37 +82,29 @@ pub struct Args {
     in_place: bool,
 }
 
-/// Makes the build look like the one the delivery would start in the cloud: its source
-/// version, the commit it names, its initiator and every `CODEBUILD_WEBHOOK_*` variable.
-///
-/// The working tree is built as it is: kiln does not check out the delivery's commit, so
-/// `CODEBUILD_RESOLVED_SOURCE_VERSION` names the commit the cloud build would have fetched.
-fn apply_event(
-    request: &mut kiln_agent::build::BuildRequest,
-    delivery: kiln_core::project::BuildRequest,
-) {
-    for var in delivery.environment_variables {
-        match var.name.as_str() {
-            "CODEBUILD_SOURCE_VERSION" => request.source_version = Some(var.value),
-            "CODEBUILD_RESOLVED_SOURCE_VERSION" => {
-                request.resolved_source_version = Some(var.value)
-            }
-            "CODEBUILD_INITIATOR" => request.initiator = var.value,
-            _ => request.builtins.push((var.name, var.value)),
-        }
-    }
-}
-
-/// Reads a delivery file into the build request it would give. The project name only feeds
-/// the request's idempotency key, which a local run does not use.
-fn read_event(
-    path: &std::path::Path,
-    event_name: &str,
-) -> Result<kiln_core::project::BuildRequest, String> {
-    let body =
-        std::fs::read(path).map_err(|e| format!("read the delivery {}: {e}", path.display()))?;
-    kiln_core::project::request_for_local_event("", event_name, &body)
-        .map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))
+/// Why `kiln run` could not run a build (exit 2).
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("source directory {0} does not exist")]
+    NoSource(PathBuf),
+    #[error(transparent)]
+    Secrets(#[from] kiln_local::secrets::SecretsFileError),
+    #[error(transparent)]
+    Project(#[from] project::ProjectError),
+    #[error("read the delivery {0}")]
+    ReadEvent(PathBuf, #[source] std::io::Error),
+    #[error("{0}")]
+    Event(PathBuf, #[source] LocalEventError),
+    #[error("prepare data directory {0}")]
+    DataDir(PathBuf, #[source] std::io::Error),
+    #[error("start the runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    Build(#[from] LocalBuildError),
+    #[error("the build ended without a summary")]
+    NoSummary,
+    #[error("write summary {0}")]
+    Summary(PathBuf, #[source] std::io::Error),
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -126,105 +123,158 @@ pub fn run(args: Args) -> ExitCode {
     match run_inner(args) {
         Ok(Status::Succeeded) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
-        Err(message) => {
-            eprintln!("kiln run: {message}");
+        Err(e) => {
+            eprintln!("kiln run: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
 }
 
-fn run_inner(args: Args) -> Result<Status, String> {
+/// Reads a delivery file into what the cloud would build of it. Read before a build number is
+/// taken, so one that builds nothing (a ping, a deleted branch) costs nothing.
+fn read_event(path: &Path, event_name: &str, project: &Project) -> Result<BuildPlan, RunError> {
+    let body = std::fs::read(path).map_err(|e| RunError::ReadEvent(path.to_path_buf(), e))?;
+    let (request, trigger) =
+        kiln_core::project::request_for_local_event(&project.name, event_name, &body)
+            .map_err(|e| RunError::Event(path.to_path_buf(), e))?;
+    Ok(plan_for_delivery(&request, project, &trigger, None))
+}
+
+fn run_inner(args: Args) -> Result<Status, RunError> {
     let secrets = match &args.secrets {
-        Some(path) => FileSecretStore::open(path).map_err(|e| error_chain(&e))?,
+        Some(path) => FileSecretStore::open(path)?,
         None => FileSecretStore::empty(),
     };
-    let options = LocalOptions {
-        source: args.source.clone(),
-        buildspec: args.buildspec.clone(),
-        project: args.project.clone(),
-        config: args.config.clone(),
-        env: args.env.clone(),
-        timeout: args.timeout,
-        data_dir: args.data_dir.clone(),
-        in_place: args.in_place,
-    };
-    // The delivery is read before a build number is taken, so one that builds nothing
-    // (a ping, a deleted branch) costs nothing.
-    let delivery = match (&args.event, &args.event_name) {
-        (Some(path), Some(name)) => Some(read_event(path, name)?),
-        _ => None,
-    };
-    let mut prepared = prepare(&options).map_err(|e| error_chain(&e))?;
-    for warning in &prepared.warnings {
+    let source = args
+        .source
+        .canonicalize()
+        .ok()
+        .filter(|s| s.is_dir())
+        .ok_or_else(|| RunError::NoSource(args.source.clone()))?;
+    let (project, warnings) =
+        project::select(args.config.as_deref(), args.project.as_deref(), &source)?;
+    for warning in &warnings {
         eprintln!("{warning}");
     }
-    if let Some(delivery) = delivery {
-        apply_event(&mut prepared.request, delivery);
-    }
-    let log = std::fs::File::create(&prepared.log_path)
-        .map_err(|e| format!("create log file {}: {e}", prepared.log_path.display()))?;
-    let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal() && std::io::stderr().is_terminal();
-    let stdout_file: Box<dyn Write + Send> = match stdout.as_fd_file() {
-        Some(file) => Box::new(file),
-        None => Box::new(std::io::stdout()),
+    let delivery = match (&args.event, &args.event_name) {
+        (Some(path), Some(name)) => Some(read_event(path, name, &project)?),
+        _ => None,
     };
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| RunError::DataDir(args.data_dir.clone(), e))?;
+    let data_dir =
+        args.data_dir.canonicalize().map_err(|e| RunError::DataDir(args.data_dir.clone(), e))?;
+    let head = kiln_agent::source::head_sha(&source);
+    let mut plan = delivery.unwrap_or_else(|| BuildPlan {
+        key: String::new(),
+        source: SourceSpec::NoSource,
+        source_version: head.clone(),
+        resolved_source_version: head,
+        initiator: crate::settings::initiator(),
+        timeout_seconds: None,
+        with_secrets: true,
+        buildspec_override: None,
+        builtin_variables: Vec::new(),
+        environment_variables_override: Vec::new(),
+        webhook: None,
+        report_on: None,
+    });
+    // A local build is the user's own: a fresh key, the working tree as its source, no
+    // statuses posted anywhere, the project's secrets available.
+    plan.key = uuid::Uuid::new_v4().to_string();
+    plan.source = SourceSpec::Directory {
+        path: source,
+        in_place: args.in_place,
+        exclude: vec![data_dir.clone()],
+    };
+    plan.report_on = None;
+    plan.with_secrets = true;
+    plan.timeout_seconds = args.timeout.map(|t| t.as_secs());
+    plan.buildspec_override.clone_from(&args.buildspec);
+    plan.environment_variables_override =
+        args.env.iter().map(|(n, v)| NameValue::new(n.clone(), v.clone())).collect();
+
+    let terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let progress = terminal.then(progress::Progress::start);
-    let stdout_out: Box<dyn Write + Send> = match &progress {
-        Some(p) => Box::new(p.wrap(stdout_file)),
-        None => stdout_file,
+    let sink_slot: Arc<Mutex<Option<(LogSink, PathBuf)>>> = Arc::default();
+    let store = Arc::new(FsObjectStore::new(&data_dir));
+    let secrets = Arc::new(secrets);
+    let make_agent = |build: &Build| -> std::io::Result<Arc<dyn BuildAgent>> {
+        let log_path = data_dir.join(layout::log_key(&build.build_ref()));
+        if let Some(parent) = log_path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let log = std::fs::File::create(&log_path)?;
+        let stdout = stdout_file();
+        let stdout: Box<dyn Write + Send> = match &progress {
+            Some(p) => Box::new(p.wrap(stdout)),
+            None => stdout,
+        };
+        let sink = LogSink::new(&[], vec![stdout, Box::new(BackgroundWriter::new(log))]);
+        if let Some(p) = &progress {
+            sink.set_observer(p.observer());
+        }
+        if let Ok(mut slot) = sink_slot.lock() {
+            *slot = Some((sink.clone(), log_path));
+        }
+        Ok(Arc::new(Agent::new(store.clone(), secrets.clone(), sink)))
     };
-    let sink = LogSink::new(
-        &[],
-        vec![stdout_out, Box::new(kiln_agent::output::BackgroundWriter::new(log))],
-    );
-    if let Some(p) = &progress {
-        sink.set_observer(p.observer());
-    }
-    let store = kiln_local::FsObjectStore::new(&prepared.data_dir);
-    let ports = Ports { store: &store, secrets: &secrets };
-    let stop = StopFlag::default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .map_err(|e| format!("start the runtime: {e}"))?;
-    let summary = runtime.block_on(async {
-        let watcher = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                watcher.stop();
-            }
-        });
-        run_build(&prepared.request, ports, &sink, &stop).await
-    });
+        .map_err(RunError::Runtime)?;
+    let settings = crate::settings::local();
+    let result = runtime.block_on(run_local_build(
+        &settings,
+        &project,
+        plan,
+        &data_dir,
+        make_agent,
+        stop_signal(),
+    ));
     if let Some(p) = progress {
         p.finish();
     }
-    let line = format!(
-        "Build {} {} (log: {})",
-        summary.identity.id(),
-        summary.status,
-        prepared.log_path.display()
-    );
-    sink.line(&kiln_core::logs::LogMessage::Text(&line));
-    sink.flush();
-    if let Some(path) = &args.summary {
-        let json = serde_json::to_string_pretty(&summary.to_json()).map_err(|e| e.to_string())?;
-        std::fs::write(path, json + "\n")
-            .map_err(|e| format!("write summary {}: {e}", path.display()))?;
+    let done = result?;
+    let summary = done.summary.ok_or(RunError::NoSummary)?;
+    let slot = sink_slot.lock().ok().and_then(|mut s| s.take());
+    if let Some((sink, log_path)) = &slot {
+        let line =
+            format!("Build {} {} (log: {})", summary.id, summary.build_status, log_path.display());
+        sink.line(&kiln_core::logs::LogMessage::Text(&line));
+        sink.flush();
     }
-    Ok(summary.status)
+    drop(slot);
+    if let Some(path) = &args.summary {
+        let json = summary.to_json().map_err(|e| RunError::Summary(path.clone(), e.into()))?;
+        std::fs::write(path, json).map_err(|e| RunError::Summary(path.clone(), e))?;
+    }
+    Ok(summary.build_status)
+}
+
+/// Resolves when the user asks the build to stop: SIGINT (Ctrl-C), SIGTERM or SIGHUP.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
 }
 
 /// Standard output as a plain file (no line buffering), for throughput.
-trait AsFdFile {
-    fn as_fd_file(&self) -> Option<std::fs::File>;
-}
-
-impl AsFdFile for std::io::Stdout {
-    fn as_fd_file(&self) -> Option<std::fs::File> {
-        use std::os::fd::AsFd;
-        self.as_fd().try_clone_to_owned().ok().map(std::fs::File::from)
+fn stdout_file() -> Box<dyn Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
     }
 }

@@ -1,16 +1,91 @@
-//! Running one build through the agent library in a temporary project called `proj`, and
-//! reading back what happened: phases, status, log, files, summary.
+//! Running one build of a temporary project called `proj` the way `kiln run` does — recorded,
+//! launched with the in-process runner, finalized — and reading back what happened: phases,
+//! status, log, files, the typed summary.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kiln_agent::build::{Ports, run_build};
-use kiln_agent::local::{LocalOptions, prepare};
+use kiln_agent::Agent;
 use kiln_agent::output::LogSink;
-use kiln_agent::shell::StopFlag;
-use kiln_local::{FileSecretStore, FsObjectStore};
+use kiln_core::build::{BuildSummary, NameValue, SourceSpec};
+use kiln_core::ports::BuildAgent;
+use kiln_core::project::{Project as ProjectSettings, ProjectArtifacts, load_catalog};
+use kiln_core::service::{BuildPlan, Settings};
+use kiln_local::{FileSecretStore, FsObjectStore, run_local_build};
 use serde_json::Value;
+
+/// What a local run is asked, as `kiln run`'s flags say it.
+#[derive(Debug, Clone, Default)]
+pub struct LocalOptions {
+    /// `--source`.
+    pub source: PathBuf,
+    /// `--buildspec`.
+    pub buildspec: Option<String>,
+    /// `--project`.
+    pub project: Option<String>,
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--env NAME=VALUE`, in order.
+    pub env: Vec<(String, String)>,
+    /// `--timeout`.
+    pub timeout: Option<std::time::Duration>,
+    /// `--data-dir`.
+    pub data_dir: PathBuf,
+    /// `--in-place`.
+    pub in_place: bool,
+}
+
+impl LocalOptions {
+    fn project(&self) -> ProjectSettings {
+        let Some(config) = &self.config else {
+            let name = self.project.clone().unwrap_or_else(|| "proj".to_owned());
+            return ProjectSettings {
+                artifacts: Some(ProjectArtifacts {
+                    artifacts_type: Some("S3".into()),
+                    location: Some("kiln-artifacts".into()),
+                    namespace_type: Some("BUILD_ID".into()),
+                    packaging: Some("NONE".into()),
+                    name: Some(name.clone()),
+                    ..ProjectArtifacts::default()
+                }),
+                name,
+                ..ProjectSettings::default()
+            };
+        };
+        let text = std::fs::read_to_string(config).expect("catalog");
+        let catalog = load_catalog(&text).expect("valid catalog");
+        match &self.project {
+            Some(name) => catalog.get(name).cloned().expect("project in catalog"),
+            None => catalog.projects[0].clone(),
+        }
+    }
+
+    fn plan(&self) -> BuildPlan {
+        BuildPlan {
+            key: uuid::Uuid::new_v4().to_string(),
+            source: SourceSpec::Directory {
+                path: self.source.clone(),
+                in_place: self.in_place,
+                exclude: vec![self.data_dir.clone()],
+            },
+            source_version: None,
+            resolved_source_version: None,
+            initiator: "tester".to_owned(),
+            timeout_seconds: self.timeout.map(|t| t.as_secs()),
+            with_secrets: true,
+            buildspec_override: self.buildspec.clone(),
+            builtin_variables: Vec::new(),
+            environment_variables_override: self
+                .env
+                .iter()
+                .map(|(n, v)| NameValue::new(n.clone(), v.clone()))
+                .collect(),
+            webhook: None,
+            report_on: None,
+        }
+    }
+}
 
 /// A log written to memory.
 #[derive(Clone, Default)]
@@ -65,26 +140,54 @@ impl Project {
 
     /// Runs one build with `options` and `secrets` (a NAME=VALUE text).
     pub fn run_with(&self, options: &LocalOptions, secrets: &str) -> Outcome {
-        let prepared = prepare(options).expect("build set up");
+        std::fs::create_dir_all(&options.data_dir).expect("data directory");
+        let data_dir = options.data_dir.canonicalize().expect("data directory");
         let memory = Memory::default();
         let sink = LogSink::new(&[], vec![Box::new(memory.clone())]);
-        let store = FsObjectStore::new(&prepared.data_dir);
-        let secrets = FileSecretStore::parse(secrets).expect("secrets text");
-        let ports = Ports { store: &store, secrets: &secrets };
+        let store = Arc::new(FsObjectStore::new(&data_dir));
+        let secrets = Arc::new(FileSecretStore::parse(secrets).expect("secrets text"));
+        let agent_sink = sink.clone();
+        let make_agent =
+            move |_: &kiln_core::build::Build| -> std::io::Result<Arc<dyn BuildAgent>> {
+                Ok(Arc::new(Agent::new(store, secrets, agent_sink)))
+            };
+        let project = options.project();
+        let mut plan = options.plan();
+        plan.source = match plan.source {
+            SourceSpec::Directory { path, in_place, .. } => {
+                SourceSpec::Directory { path, in_place, exclude: vec![data_dir.clone()] }
+            }
+            other => other,
+        };
         let runtime =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let summary =
-            runtime.block_on(run_build(&prepared.request, ports, &sink, &StopFlag::default()));
+            tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let done = runtime
+            .block_on(run_local_build(
+                &Settings::local(None, None),
+                &project,
+                plan,
+                &data_dir,
+                make_agent,
+                std::future::pending(),
+            ))
+            .expect("the build ran through");
         sink.flush();
-        let objects = kiln_tests::stored_objects(&prepared.data_dir, "")
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect();
+        let typed = done.summary.expect("the agent wrote a summary");
+        let objects =
+            kiln_tests::stored_objects(&data_dir, "").into_iter().map(|(key, _)| key).collect();
+        let src = if options.in_place {
+            options.source.clone()
+        } else {
+            data_dir
+                .join(kiln_core::build::layout::build_prefix(&done.build.build_ref()))
+                .join("src")
+        };
         Outcome {
             objects,
-            summary: summary.to_json(),
+            summary: serde_json::to_value(&typed).expect("summary as JSON"),
+            typed,
             log: memory.text(),
-            src: prepared.request.src_dir.clone(),
+            src,
         }
     }
 
@@ -98,6 +201,8 @@ impl Project {
 pub struct Outcome {
     /// The BatchGetBuilds JSON.
     pub summary: Value,
+    /// The summary the agent handed back, as read from the build store.
+    pub typed: BuildSummary,
     /// The whole log.
     pub log: String,
     /// The working copy.

@@ -1,7 +1,7 @@
 //! Build semantics beyond the numbered cases: secret masking in the log, retries, secrets from
 //! the secrets port, run-as, exported variables, the summary.
 
-#[expect(dead_code, reason = "the harness serves several test binaries; this one uses part of it")]
+#[allow(dead_code, reason = "the harness serves several test binaries; each uses part of it")]
 mod harness;
 
 use harness::Project;
@@ -154,4 +154,25 @@ fn working_copy_leaves_the_source_clean_and_in_place_does_not_copy() {
     let out = p.run_with(&options, "");
     assert_eq!(out.src, p.source.canonicalize().expect("canonical"));
     assert!(p.source.join("made-by-build").exists());
+}
+
+#[test]
+fn a_build_through_the_in_process_runner_reads_back_as_the_typed_summary() {
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nenv:\n  exported-variables: [OUT]\nphases:\n  build:\n    commands:\n      - export OUT=done\n      - exit 3\n",
+    )]);
+    let out = p.run();
+    let s = &out.typed;
+    assert_eq!(s.build_status, kiln_core::build::Status::Failed);
+    assert_eq!(s.build_number, 1);
+    assert_eq!(s.project_name, "proj");
+    assert!(s.id.starts_with("proj:"), "{}", s.id);
+    let failing = s.failing_phase().expect("a failing phase");
+    assert_eq!(failing.phase_type, kiln_core::build::PhaseType::Build, "{}", out.log);
+    assert_eq!(failing.contexts[0].status_code, "COMMAND_EXECUTION_ERROR");
+    assert_eq!(s.exported_environment_variables, [kiln_core::build::NameValue::new("OUT", "done")]);
+    assert_eq!(s.phases.last().map(|p| p.phase_type), Some(kiln_core::build::PhaseType::Completed));
+    let again = p.run();
+    assert_eq!(again.typed.build_number, 2);
 }

@@ -40,8 +40,12 @@ fn summary_has_every_field_and_they_are_right() {
     assert_eq!(s["buildStatus"], "FAILED");
     assert_eq!(s["sourceVersion"], head.as_str());
     assert_eq!(s["resolvedSourceVersion"], head.as_str());
-    let (start, end) = (s["startTime"].as_f64(), s["endTime"].as_f64());
-    assert!(start.zip(end).is_some_and(|(a, b)| a > 1e9 && a <= b), "{start:?} {end:?}");
+    let time = |field: &str| {
+        s[field].as_str().and_then(kiln_core::build::timestamp::parse_ms).expect("an ISO 8601 time")
+    };
+    let (start, end) = (time("startTime"), time("endTime"));
+    assert!(start > 1_000_000_000_000 && start <= end, "{start} {end}");
+    assert!(s["startTime"].as_str().is_some_and(|t| t.ends_with("+00:00")), "{s}");
 
     let key = format!("MyPath/{uuid}/MyArtifact.zip");
     let zip = ws.object("bkt", &key);

@@ -9,10 +9,14 @@ pub mod build;
 pub mod buildspec;
 pub mod cache;
 pub mod diagnostic;
+mod error_text;
 pub mod logs;
 pub mod ports;
 pub mod project;
 pub mod reports;
+pub mod service;
 pub mod status;
 pub mod webhook;
 pub mod yaml;
+
+pub use error_text::error_chain;

@@ -368,7 +368,8 @@ fn t37_initiator_is_the_hookshot_user_agent() {
         "push",
         &serde_json::to_vec(&push("refs/heads/main")).expect("json"),
     )
-    .expect("builds");
+    .expect("builds")
+    .0;
     assert!(local.var("CODEBUILD_INITIATOR").is_some_and(|v| v.starts_with("GitHub-Hookshot/")));
 }
 
@@ -455,7 +456,8 @@ fn idempotency_keys_depend_on_delivery_and_project() {
         "push",
         &serde_json::to_vec(&push("refs/heads/main")).expect("json"),
     )
-    .expect("builds");
+    .expect("builds")
+    .0;
     assert_ne!(other.idempotency_key, only(&r).idempotency_key);
 }
 
@@ -505,6 +507,17 @@ mod source_host {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let d = self.details.clone();
             Box::pin(async move { Ok::<_, PortError>(d) })
+        }
+
+        fn file_at<'a>(
+            &'a self,
+            _: &'a RepoFullName,
+            _: &'a CommitSha,
+            path: &'a str,
+        ) -> PortFuture<'a, Vec<u8>> {
+            let e =
+                PortError::new(kiln_core::ports::PortErrorKind::NotFound, format!("read {path}"));
+            Box::pin(async move { Err(e) })
         }
     }
 

@@ -1,9 +1,22 @@
-//! kiln's ports on one machine: objects and state as files on disk.
+//! kiln's ports on one machine: build state, objects and secrets as files on disk, the agent
+//! run in this process, statuses recorded, the clock.
 
+mod builds;
+mod in_process;
+mod local_build;
 pub mod numbers;
 pub mod object_store;
 pub mod secrets;
+mod source_host;
+mod statuses;
+mod unavailable;
 
+pub use builds::FsBuildStore;
+pub use in_process::InProcessTaskRunner;
+pub use local_build::{LocalBuild, LocalBuildError, run_local_build};
 pub use numbers::claim_build_number;
 pub use object_store::FsObjectStore;
 pub use secrets::FileSecretStore;
+pub use source_host::LocalSourceHost;
+pub use statuses::RecordingStatusReporter;
+pub use unavailable::UnavailableObjectStore;

@@ -109,7 +109,7 @@ mod tests {
         let missing = store.lookup("parameter", "nope").err();
         assert_eq!(
             missing.map(|e| (e.kind, e.to_string())),
-            Some((PortErrorKind::NotFound, "get parameter nope: NotFound".into()))
+            Some((PortErrorKind::NotFound, "get parameter nope: not found".into()))
         );
         assert_eq!(FileSecretStore::parse("a=1\nbad\n").err(), Some(2));
         assert!(!format!("{store:?}").contains("p=ss"));

@@ -1,72 +1,115 @@
-//! DOWNLOAD_SOURCE: finding and reading the buildspec, resolving parameter-store and
-//! secrets-manager values.
+//! DOWNLOAD_SOURCE: the source put in place, the buildspec found and read, parameter-store and
+//! secrets-manager values resolved.
 //!
 //! Messages follow CodeBuild's (spec §1.1, §1.6): a missing default buildspec is
 //! `YAML file does not exist`; a missing custom path is
-//! `stat <absolute path>: no such file or directory`; an invalid buildspec gives the parser's
-//! `file:line:col` diagnostics. Missing secrets fail the phase with `CLIENT_ERROR` [INF: the
-//! status code is undocumented] and a message naming every missing one:
-//! `Parameter does not exist: <name>`, `Secret does not exist: <id>`.
+//! `stat <absolute path>: no such file or directory`; a buildspec that is a directory, not UTF-8
+//! or too large says so; an invalid buildspec gives the parser's `file:line:col` diagnostics.
+//! Missing secrets fail the phase with `CLIENT_ERROR` [INF: the status code is undocumented] and
+//! a message naming every missing one: `Parameter does not exist: <name>`,
+//! `Secret does not exist: <id>`. A build without secrets (a fork's pull request under
+//! `kiln.forkPullRequests: without-secrets`) resolves none: its secret variables are left unset
+//! and the log names them.
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
-use kiln_core::build::PhaseContext;
-use kiln_core::buildspec::{Buildspec, SecretRef, parse};
-use kiln_core::ports::{PortErrorKind, SecretStore};
-use kiln_core::project::Project;
+use kiln_core::build::{PhaseContext, SourceSpec};
+use kiln_core::buildspec::{Buildspec, SecretRef, SecretRefError, parse};
+use kiln_core::ports::{PortError, PortErrorKind, SecretStore};
+use kiln_core::project::{BuildspecSource, Project};
 
-/// Where the buildspec comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BuildspecSource {
-    /// `buildspec.yml` at the source root.
-    Default,
-    /// A path relative to the source root.
-    Path(String),
-    /// The whole buildspec text.
-    Inline(String),
-}
+use crate::source::SourceError;
 
-impl BuildspecSource {
-    /// The source for a project's `source.buildspec` setting: a YAML mapping containing a
-    /// `version:` key is an inline buildspec [INF, spec §1.1], anything else a path.
-    pub fn from_setting(setting: Option<&str>) -> Self {
-        match setting.map(str::trim) {
-            None | Some("") => Self::Default,
-            Some(text) if text.lines().any(|l| l.trim_start().starts_with("version:")) => {
-                Self::Inline(text.to_owned())
-            }
-            Some(path) => Self::Path(path.to_owned()),
-        }
-    }
-}
+/// The largest buildspec the agent reads.
+pub const MAX_BUILDSPEC_BYTES: u64 = 1 << 20;
 
 /// Why DOWNLOAD_SOURCE failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    /// The buildspec file is absent or unreadable.
-    #[error("{0}")]
-    Missing(String),
+    /// The default `buildspec.yml` is absent.
+    #[error("YAML file does not exist")]
+    MissingDefault,
+    /// A buildspec path is absent.
+    #[error("stat {}: no such file or directory", .0.display())]
+    MissingPath(PathBuf),
+    /// The buildspec path names a directory.
+    #[error("{} is a directory, not a buildspec file", .0.display())]
+    NotAFile(PathBuf),
+    /// The buildspec is not UTF-8.
+    #[error("{} is not UTF-8 text", .0.display())]
+    NotUtf8(PathBuf),
+    /// The buildspec is too large.
+    #[error("{} is larger than {MAX_BUILDSPEC_BYTES} bytes", .0.display())]
+    TooLarge(PathBuf),
+    /// The buildspec could not be read.
+    #[error("read {}", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
     /// The buildspec is invalid: the diagnostics' headlines.
     #[error("{}", .0.join("; "))]
     Invalid(Vec<String>),
+    /// `env.shell` names a Windows shell.
+    #[error("env.shell: Windows shells are not supported on Linux")]
+    WindowsShell,
     /// Secrets could not be resolved.
-    #[error("{}", .0.join("; "))]
-    Secrets(Vec<String>),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Secrets(Vec<SecretError>),
     /// `run-as` cannot be honoured.
-    #[error("{0}")]
-    RunAs(String),
+    #[error(transparent)]
+    RunAs(#[from] crate::shell::RunAsError),
+    /// The source could not be put in place.
+    #[error("fetch the source")]
+    Source(#[from] SourceError),
+    /// The build's directories could not be made.
+    #[error("create the build's directories")]
+    Workspace(#[source] std::io::Error),
 }
 
 impl DownloadError {
     /// The phase context CodeBuild would show.
     pub fn context(&self) -> PhaseContext {
+        let message = kiln_core::error_chain(self);
         match self {
-            Self::Missing(_) | Self::Invalid(_) => PhaseContext::yaml(self.to_string()),
-            Self::Secrets(_) | Self::RunAs(_) => {
-                PhaseContext::new("CLIENT_ERROR", self.to_string())
+            Self::MissingDefault
+            | Self::MissingPath(_)
+            | Self::NotAFile(_)
+            | Self::NotUtf8(_)
+            | Self::TooLarge(_)
+            | Self::Read(..)
+            | Self::Invalid(_)
+            | Self::WindowsShell => PhaseContext::yaml(message),
+            Self::Secrets(_) | Self::RunAs(_) | Self::Source(_) => {
+                PhaseContext::new("CLIENT_ERROR", message)
             }
+            Self::Workspace(_) => PhaseContext::new("CLIENT_ERROR", message),
         }
     }
+}
+
+/// One secret variable that could not be resolved. Never holds a value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No such parameter.
+    #[error("Parameter does not exist: {0}")]
+    ParameterMissing(String),
+    /// The parameter could not be read.
+    #[error("Parameter could not be read: {0}: {1}")]
+    ParameterUnreadable(String, #[source] PortError),
+    /// No such secret.
+    #[error("Secret does not exist: {0}")]
+    SecretMissing(String),
+    /// The secret could not be read.
+    #[error("Secret could not be read: {0}: {1}")]
+    SecretUnreadable(String, #[source] PortError),
+    /// The secret is not JSON but a key was asked for.
+    #[error("Secret {0} is not JSON, cannot read key {1}")]
+    NotJson(String, String),
+    /// The JSON secret has no such key.
+    #[error("Secret {0} has no key {1}")]
+    NoKey(String, String),
+    /// A project variable's secret reference is malformed.
+    #[error("{0}: {1}")]
+    Reference(String, #[source] SecretRefError),
 }
 
 /// A buildspec that was read, with the headlines of its warnings.
@@ -78,27 +121,47 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// Puts the source in place at `src_dir`: a copy of a directory (leaving out what the spec
+/// excludes), a directory built in place, a git repository at its commit, or an empty directory
+/// for `NO_SOURCE`. Returns the commit checked out for a git source.
+///
+/// # Errors
+/// [`DownloadError`] when the source cannot be put in place.
+pub fn fetch_source(
+    source: &SourceSpec,
+    src_dir: &Path,
+    credential: Option<&secrecy::SecretString>,
+) -> Result<Option<String>, DownloadError> {
+    match source {
+        SourceSpec::Directory { in_place: true, .. } => Ok(None),
+        SourceSpec::Directory { path, in_place: false, exclude } => {
+            let skip = exclude.first().cloned().unwrap_or_else(|| src_dir.to_path_buf());
+            crate::source::copy_source(path, src_dir, &skip)?;
+            Ok(None)
+        }
+        SourceSpec::NoSource => {
+            std::fs::create_dir_all(src_dir).map_err(DownloadError::Workspace)?;
+            Ok(None)
+        }
+        SourceSpec::Git(git) => Ok(Some(crate::source::fetch_git(git, src_dir, credential)?)),
+    }
+}
+
 /// Reads and parses the buildspec.
+///
+/// # Errors
+/// [`DownloadError`] when it is absent, unreadable or invalid.
 pub fn load_buildspec(src_dir: &Path, source: &BuildspecSource) -> Result<Loaded, DownloadError> {
     let (file, text) = match source {
         BuildspecSource::Inline(text) => ("buildspec".to_owned(), text.clone()),
         BuildspecSource::Default => {
             let path = src_dir.join("buildspec.yml");
-            let text = std::fs::read_to_string(&path)
-                .map_err(|_| DownloadError::Missing("YAML file does not exist".into()))?;
-            ("buildspec.yml".to_owned(), text)
+            match read_buildspec(&path) {
+                Err(DownloadError::MissingPath(_)) => return Err(DownloadError::MissingDefault),
+                other => ("buildspec.yml".to_owned(), other?),
+            }
         }
-        BuildspecSource::Path(rel) => {
-            let path = src_dir.join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                let reason = match e.kind() {
-                    std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-                    _ => e.to_string(),
-                };
-                DownloadError::Missing(format!("stat {}: {reason}", path.display()))
-            })?;
-            (rel.clone(), text)
-        }
+        BuildspecSource::Path(rel) => (rel.clone(), read_buildspec(&src_dir.join(rel))?),
     };
     let parsed = parse(&text);
     let warnings =
@@ -107,6 +170,27 @@ pub fn load_buildspec(src_dir: &Path, source: &BuildspecSource) -> Result<Loaded
         Some(buildspec) => Ok(Loaded { buildspec, warnings }),
         None => Err(DownloadError::Invalid(parsed.errors().map(|d| d.headline(&file)).collect())),
     }
+}
+
+fn read_buildspec(path: &Path) -> Result<String, DownloadError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DownloadError::MissingPath(path.to_path_buf()));
+        }
+        Err(e) => return Err(DownloadError::Read(path.to_path_buf(), e)),
+    };
+    if meta.is_dir() {
+        return Err(DownloadError::NotAFile(path.to_path_buf()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BUILDSPEC_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| DownloadError::Read(path.to_path_buf(), e))?;
+    if bytes.len() as u64 > MAX_BUILDSPEC_BYTES {
+        return Err(DownloadError::TooLarge(path.to_path_buf()));
+    }
+    String::from_utf8(bytes).map_err(|_| DownloadError::NotUtf8(path.to_path_buf()))
 }
 
 /// Resolved variables: the buildspec's layer, the project's layer, and every secret value.
@@ -122,6 +206,8 @@ pub struct ResolvedEnv {
     /// The names of the variables taken from parameter-store or secrets-manager (never
     /// exported).
     pub secret_names: Vec<String>,
+    /// The secret variables left unset because the build may not read secrets.
+    pub withheld: Vec<String>,
 }
 
 impl std::fmt::Debug for ResolvedEnv {
@@ -133,6 +219,7 @@ impl std::fmt::Debug for ResolvedEnv {
             .field("buildspec", &names(&self.buildspec))
             .field("project", &names(&self.project))
             .field("secret_names", &self.secret_names)
+            .field("withheld", &self.withheld)
             .finish_non_exhaustive()
     }
 }
@@ -147,25 +234,38 @@ impl ResolvedEnv {
     }
 }
 
-/// Resolves the buildspec's and the project's variables through `store`.
+/// Resolves the buildspec's and the project's variables through `store`; with
+/// `with_secrets` false, secret variables are withheld instead (see the module docs).
+///
+/// # Errors
+/// [`DownloadError::Secrets`] naming every secret that could not be resolved.
 pub async fn resolve_env(
     buildspec: &Buildspec,
     project: &Project,
     store: &dyn SecretStore,
+    with_secrets: bool,
 ) -> Result<ResolvedEnv, DownloadError> {
     let mut out =
         ResolvedEnv { buildspec: buildspec.env.variables.clone(), ..ResolvedEnv::default() };
     let mut missing = Vec::new();
     for (name, parameter) in &buildspec.env.parameter_store {
+        if !with_secrets {
+            out.withheld.push(name.clone());
+            continue;
+        }
         match parameter_value(store, parameter).await {
             Ok(value) => out.push_secret(false, name, value),
-            Err(message) => missing.push(message),
+            Err(e) => missing.push(e),
         }
     }
     for (name, reference) in &buildspec.env.secrets_manager {
+        if !with_secrets {
+            out.withheld.push(name.clone());
+            continue;
+        }
         match secret_value(store, reference).await {
             Ok(value) => out.push_secret(false, name, value),
-            Err(message) => missing.push(message),
+            Err(e) => missing.push(e),
         }
     }
     let variables = project
@@ -174,17 +274,22 @@ pub async fn resolve_env(
         .map(|e| e.environment_variables.as_slice())
         .unwrap_or_default();
     for var in variables {
-        match var.variable_type.as_deref().unwrap_or("PLAINTEXT") {
+        let kind = var.variable_type.as_deref().unwrap_or("PLAINTEXT");
+        if kind != "PLAINTEXT" && !with_secrets {
+            out.withheld.push(var.name.clone());
+            continue;
+        }
+        match kind {
             "PARAMETER_STORE" => match parameter_value(store, &var.value).await {
                 Ok(value) => out.push_secret(true, &var.name, value),
-                Err(message) => missing.push(message),
+                Err(e) => missing.push(e),
             },
             "SECRETS_MANAGER" => match SecretRef::parse(&var.value) {
                 Ok(reference) => match secret_value(store, &reference).await {
                     Ok(value) => out.push_secret(true, &var.name, value),
-                    Err(message) => missing.push(message),
+                    Err(e) => missing.push(e),
                 },
-                Err(e) => missing.push(format!("{}: {e}", var.name)),
+                Err(e) => missing.push(SecretError::Reference(var.name.clone(), e)),
             },
             _ => out.project.push((var.name.clone(), var.value.clone())),
         }
@@ -192,48 +297,38 @@ pub async fn resolve_env(
     if missing.is_empty() { Ok(out) } else { Err(DownloadError::Secrets(missing)) }
 }
 
-async fn parameter_value(store: &dyn SecretStore, name: &str) -> Result<String, String> {
+async fn parameter_value(store: &dyn SecretStore, name: &str) -> Result<String, SecretError> {
     store.get_parameter(name).await.map_err(|e| match e.kind {
-        PortErrorKind::NotFound => format!("Parameter does not exist: {name}"),
-        _ => format!("Parameter could not be read: {name}"),
+        PortErrorKind::NotFound => SecretError::ParameterMissing(name.to_owned()),
+        _ => SecretError::ParameterUnreadable(name.to_owned(), e),
     })
 }
 
-async fn secret_value(store: &dyn SecretStore, reference: &SecretRef) -> Result<String, String> {
+async fn secret_value(
+    store: &dyn SecretStore,
+    reference: &SecretRef,
+) -> Result<String, SecretError> {
     let id = &reference.secret_id;
     let text = store
         .get_secret(id, reference.version_stage.as_deref(), reference.version_id.as_deref())
         .await
         .map_err(|e| match e.kind {
-            PortErrorKind::NotFound => format!("Secret does not exist: {id}"),
-            _ => format!("Secret could not be read: {id}"),
+            PortErrorKind::NotFound => SecretError::SecretMissing(id.clone()),
+            _ => SecretError::SecretUnreadable(id.clone(), e),
         })?;
     let Some(key) = &reference.json_key else { return Ok(text) };
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|_| format!("Secret {id} is not JSON, cannot read key {key}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| SecretError::NotJson(id.clone(), key.clone()))?;
     match json.get(key) {
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
         Some(other) => Ok(other.to_string()),
-        None => Err(format!("Secret {id} has no key {key}")),
+        None => Err(SecretError::NoKey(id.clone(), key.clone())),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inline_or_path() {
-        assert_eq!(BuildspecSource::from_setting(None), BuildspecSource::Default);
-        assert_eq!(
-            BuildspecSource::from_setting(Some("ci/b.yml")),
-            BuildspecSource::Path("ci/b.yml".into())
-        );
-        assert!(matches!(
-            BuildspecSource::from_setting(Some("version: 0.2\nphases: {}\n")),
-            BuildspecSource::Inline(_)
-        ));
-    }
 
     #[test]
     fn secret_refs() {
@@ -257,7 +352,7 @@ mod tests {
         )
         .expect("project");
         let store = kiln_local::FileSecretStore::parse("db=s3cret-db\n").expect("secrets");
-        let error = resolve_env(&spec, &project, &store).await.expect_err("malformed");
+        let error = resolve_env(&spec, &project, &store, true).await.expect_err("malformed");
         let text = error.to_string();
         assert!(text.starts_with("DB: ") && text.contains("mutually exclusive"), "{text}");
     }
@@ -277,11 +372,55 @@ mod tests {
         .expect("project");
         let store = kiln_local::FileSecretStore::parse("/app/token=s3cret-token\ndb=s3cret-db\n")
             .expect("secrets");
-        let resolved = resolve_env(&spec, &project, &store).await.expect("resolved");
+        let resolved = resolve_env(&spec, &project, &store, true).await.expect("resolved");
         assert_eq!(resolved.secret_names, ["TOKEN", "DB"]);
         assert_eq!(resolved.secrets, ["s3cret-token", "s3cret-db"]);
         let debug = format!("{resolved:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
         assert!(debug.contains("PLAIN") && debug.contains("OPEN"), "{debug}");
+    }
+
+    #[tokio::test]
+    async fn a_build_without_secrets_reads_none_and_names_them() {
+        let spec = parse(
+            "version: 0.2\nenv:\n  parameter-store:\n    TOKEN: /app/token\nphases:\n  build:\n    commands:\n      - echo hi\n",
+        )
+        .buildspec
+        .expect("buildspec");
+        let project: Project = serde_json::from_str(
+            r#"{"name": "p", "environment": {"environmentVariables": [
+                {"name": "DB", "value": "db", "type": "SECRETS_MANAGER"},
+                {"name": "OPEN", "value": "o"}]}}"#,
+        )
+        .expect("project");
+        let store = kiln_local::FileSecretStore::parse("/app/token=s3cret-token\ndb=s3cret-db\n")
+            .expect("secrets");
+        let resolved = resolve_env(&spec, &project, &store, false).await.expect("resolved");
+        assert!(resolved.secrets.is_empty());
+        assert_eq!(resolved.withheld, ["TOKEN", "DB"]);
+        assert_eq!(resolved.project, [("OPEN".to_owned(), "o".to_owned())]);
+    }
+
+    #[test]
+    fn a_directory_or_binary_buildspec_says_so() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir(dir.path().join("buildspec.yml"))?;
+        let e = load_buildspec(dir.path(), &BuildspecSource::Default).expect_err("a directory");
+        assert!(
+            e.to_string().ends_with("buildspec.yml is a directory, not a buildspec file"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("b.yml"), b"version: 0.2\n\xff\n")?;
+        let e =
+            load_buildspec(dir.path(), &BuildspecSource::Path("b.yml".into())).expect_err("binary");
+        assert!(e.to_string().ends_with("b.yml is not UTF-8 text"), "{e}");
+        let e = load_buildspec(dir.path(), &BuildspecSource::Path("none.yml".into()))
+            .expect_err("absent");
+        assert!(
+            e.to_string().starts_with("stat ")
+                && e.to_string().ends_with("none.yml: no such file or directory"),
+            "{e}"
+        );
+        Ok(())
     }
 }

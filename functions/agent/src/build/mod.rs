@@ -1,12 +1,10 @@
-//! One build, start to end: DOWNLOAD_SOURCE (buildspec, secrets), the cache restore, the
-//! buildspec phases, UPLOAD_ARTIFACTS, FINALIZING, and the summary.
+//! One build, start to end: DOWNLOAD_SOURCE (source, buildspec, secrets), the cache restore,
+//! the buildspec phases, UPLOAD_ARTIFACTS, FINALIZING, and the summary.
 
 mod download;
-mod request;
 mod run;
-mod summary;
+mod workspace;
 
-pub use download::{BuildspecSource, DownloadError};
-pub use request::{BuildRequest, Ports};
-pub use run::{now_ms, run_build};
-pub use summary::BuildSummary;
+pub use download::{DownloadError, MAX_BUILDSPEC_BYTES, SecretError};
+pub use run::{Agent, AgentPorts, now_ms, run};
+pub use workspace::Workspace;

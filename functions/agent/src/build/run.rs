@@ -1,31 +1,58 @@
-//! The phase loop of one build: asks the phase machine what runs next, runs it, logs it.
+//! One build, start to end: the phase loop asks the phase machine what runs next, runs it,
+//! logs it, and the summary is assembled at the end.
 //!
 //! [INF] choices: SUBMITTED, QUEUED and PROVISIONING are recorded as SUCCEEDED at once with no
-//! log line (a local run has nothing to wait for); a phase the buildspec does not declare is
-//! entered and succeeds with no command; a command that times out ends its phase TIMED_OUT
-//! with context `BUILD_TIMED_OUT` (`Build has timed out. `), a stop ends it STOPPED with
-//! `BUILD_STOPPED`; FINALIZING kills whatever background processes the build left behind.
+//! log line (the runner has done them); a phase the buildspec does not declare is entered and
+//! succeeds with no command; a command that times out ends its phase TIMED_OUT with context
+//! `BUILD_TIMED_OUT` (`Build has timed out. `), a stop ends it STOPPED with `BUILD_STOPPED`;
+//! FINALIZING kills whatever background processes the build left behind. The deadline is the
+//! description's start time plus its timeout, so time spent waiting for a place counts, as in
+//! CodeBuild.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kiln_core::build::{
-    BuildMachine, EnvInputs, PhaseContext, PhaseEnd, PhaseRecord, PhaseRun, PhaseType, Status,
-    Step, assemble_env,
+    BuildArtifacts, BuildDescription, BuildLogs, BuildMachine, BuildSummary, EnvInputs, NameValue,
+    PhaseContext, PhaseEnd, PhaseRecord, PhaseRun, PhaseType, Status, Step, SummaryEnvironment,
+    assemble_env,
 };
 use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell};
 use kiln_core::logs::LogMessage;
+use kiln_core::ports::{BuildAgent, ObjectStore, SecretStore, StopFlag};
+use secrecy::SecretString;
 
-use super::download::{DownloadError, load_buildspec, resolve_env};
-use super::request::{BuildRequest, Ports};
-use super::summary::BuildSummary;
+use super::download::{DownloadError, fetch_source, load_buildspec, resolve_env};
+use super::workspace::Workspace;
 use crate::output::LogSink;
-use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, StopFlag};
-use crate::upload::{UploadInput, UploadOutcome, UploadStatus, restore_cache, upload};
+use crate::shell::{Exit, RunAs, ShellConfig, ShellSession};
+use crate::upload::{
+    ArtifactSummary, UploadInput, UploadOutcome, UploadStatus, restore_cache, upload,
+};
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
         .unwrap_or(i64::MAX)
+}
+
+/// What the agent talks to while a build runs.
+#[derive(Clone, Copy)]
+pub struct AgentPorts<'a> {
+    /// Where artifacts, reports and caches go.
+    pub store: &'a dyn ObjectStore,
+    /// Where parameter-store and secrets-manager values come from.
+    pub secrets: &'a dyn SecretStore,
+    /// The credential that fetches a git source, dropped once the source is in place.
+    pub git_credential: Option<&'a SecretString>,
+}
+
+impl std::fmt::Debug for AgentPorts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentPorts")
+            .field("git_credential", &self.git_credential.map(|_| "***"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// A build past DOWNLOAD_SOURCE.
@@ -36,29 +63,28 @@ struct Ready {
     secret_names: Vec<String>,
 }
 
-/// Runs the build described by `request` to its end, writing its log to `sink`.
-pub async fn run_build(
-    request: &BuildRequest,
-    ports: Ports<'_>,
+/// Runs `description` to its end, writing its log to `sink`; `stop` ends it early (STOPPED).
+pub async fn run(
+    description: &BuildDescription,
+    ports: AgentPorts<'_>,
     sink: &LogSink,
     stop: &StopFlag,
 ) -> BuildSummary {
-    let deadline = Instant::now() + request.timeout;
+    let workspace = Workspace::of(description);
+    let elapsed_ms = u64::try_from((now_ms() - description.start_time_ms).max(0)).unwrap_or(0);
+    let remaining = Duration::from_secs(description.timeout_seconds)
+        .saturating_sub(Duration::from_millis(elapsed_ms));
+    let deadline = Instant::now() + remaining;
     let mut machine = BuildMachine::new();
     let mut records = Vec::new();
     let mut ready: Option<Ready> = None;
     let mut exported = Vec::new();
+    let mut resolved_version = description.resolved_source_version.clone();
     let mut outcome = UploadOutcome::default();
     while let Some(phase) = machine.next_phase() {
         let start_ms = now_ms();
         if phase == PhaseType::Completed {
-            records.push(PhaseRecord {
-                phase_type: phase,
-                status: None,
-                start_ms,
-                end_ms: None,
-                contexts: vec![],
-            });
+            records.push(PhaseRecord::completed(start_ms));
             break;
         }
         let logged = phase >= PhaseType::DownloadSource;
@@ -66,17 +92,30 @@ pub async fn run_build(
             sink.line(&LogMessage::EnteringPhase(phase));
         }
         let end = match phase {
-            PhaseType::DownloadSource => match download(request, ports, sink, stop).await {
-                Ok(r) => {
-                    machine.configure(&r.buildspec.phases);
-                    let ready = ready.insert(r);
-                    let env = ready.shell.env_snapshot();
-                    let input = upload_input(request, ready, &env, ports);
-                    restore_cache(&input, &mut |m: String| sink.line(&LogMessage::Text(&m))).await;
-                    PhaseEnd::succeeded()
+            PhaseType::DownloadSource => {
+                match download(description, &workspace, ports, sink, stop).await {
+                    Ok((r, commit)) => {
+                        if commit.is_some() {
+                            resolved_version = commit;
+                        }
+                        machine.configure(&r.buildspec.phases);
+                        let ready = ready.insert(r);
+                        let env = ready.shell.env_snapshot();
+                        let input = upload_input(description, &workspace, ready, &env, ports);
+                        restore_cache(&input, &mut |m: String| sink.line(&LogMessage::Text(&m)))
+                            .await;
+                        PhaseEnd::succeeded()
+                    }
+                    Err(e) => {
+                        if let DownloadError::Invalid(lines) = &e {
+                            for line in lines {
+                                sink.line(&LogMessage::Text(line));
+                            }
+                        }
+                        PhaseEnd::failed(e.context())
+                    }
                 }
-                Err(e) => PhaseEnd::failed(e.context()),
-            },
+            }
             PhaseType::Install | PhaseType::PreBuild | PhaseType::Build | PhaseType::PostBuild => {
                 match (ready.as_mut(), phase.buildspec_phase()) {
                     (Some(r), Some(name)) => run_phase(r, name, &machine, deadline, sink),
@@ -86,7 +125,7 @@ pub async fn run_build(
             PhaseType::UploadArtifacts => match ready.as_mut() {
                 Some(r) => {
                     let env = r.shell.env_snapshot();
-                    let input = upload_input(request, r, &env, ports);
+                    let input = upload_input(description, &workspace, r, &env, ports);
                     outcome =
                         upload(&input, &mut |m: String| sink.line(&LogMessage::Text(&m))).await;
                     match &outcome.status {
@@ -100,11 +139,9 @@ pub async fn run_build(
             },
             PhaseType::Finalizing => {
                 if let Some(r) = ready.as_mut() {
-                    // A plain variable holding a secret (`export PLAIN=$TOKEN`) is exported
-                    // with the secret masked, as in the log.
                     exported = exported_variables(r)
                         .into_iter()
-                        .map(|(name, value)| (name, sink.mask(&value)))
+                        .map(|(name, value)| NameValue::new(name, sink.mask(&value)))
                         .collect();
                     r.shell.kill_all();
                 }
@@ -112,19 +149,17 @@ pub async fn run_build(
             }
             _ => PhaseEnd::succeeded(),
         };
+        let end = PhaseEnd {
+            status: end.status,
+            context: end.context.map(|c| PhaseContext::new(c.status_code, sink.mask(&c.message))),
+        };
         if logged {
             sink.line(&LogMessage::PhaseComplete(phase, end.status));
             if let Some(context) = &end.context {
                 sink.line(&LogMessage::PhaseContext(context));
             }
         }
-        records.push(PhaseRecord {
-            phase_type: phase,
-            status: Some(end.status),
-            start_ms,
-            end_ms: Some(now_ms()),
-            contexts: end.context.clone().into_iter().collect(),
-        });
+        records.push(PhaseRecord::ended(phase, start_ms, now_ms(), &end));
         machine.complete(phase, &end);
         if stop.is_set() {
             machine.interrupt(Status::Stopped);
@@ -133,54 +168,73 @@ pub async fn run_build(
         }
     }
     sink.flush();
-    BuildSummary {
-        identity: request.identity.clone(),
-        status: machine.build_status(),
-        start_ms: request.start_ms,
-        end_ms: now_ms(),
-        source_version: request.source_version.clone(),
-        resolved_source_version: request.resolved_source_version.clone(),
-        phases: records,
-        exported,
-        upload: outcome,
-        timeout_minutes: request.timeout.as_secs().div_ceil(60),
-        image: request.image(),
-        initiator: request.initiator.clone(),
-    }
+    let mask_artifact = |a: ArtifactSummary| BuildArtifacts {
+        location: sink.mask(&a.location),
+        sha256sum: a.sha256sum,
+        md5sum: a.md5sum,
+        artifact_identifier: a.artifact_identifier,
+    };
+    let mut summary = BuildSummary::new(
+        &description.build,
+        machine.build_status(),
+        description.start_time_ms,
+        now_ms(),
+    );
+    summary.source_version.clone_from(&description.source_version);
+    summary.resolved_source_version = resolved_version;
+    summary.initiator.clone_from(&description.initiator);
+    summary.timeout_in_minutes = description.timeout_seconds.div_ceil(60);
+    summary.environment = SummaryEnvironment {
+        image: description.image.clone(),
+        compute_type: Some(description.project.compute_type().to_owned()),
+        environment_type: Some(description.project.environment_type().to_owned()),
+    };
+    summary.phases = records;
+    summary.artifacts = outcome.artifacts.map(mask_artifact);
+    summary.secondary_artifacts =
+        outcome.secondary_artifacts.into_iter().map(mask_artifact).collect();
+    summary.exported_environment_variables = exported;
+    summary.logs = BuildLogs::default();
+    summary.reports = outcome.reports;
+    summary
 }
 
 fn upload_input<'a>(
-    request: &'a BuildRequest,
+    description: &'a BuildDescription,
+    workspace: &'a Workspace,
     ready: &'a Ready,
     env: &'a [(String, String)],
-    ports: Ports<'a>,
+    ports: AgentPorts<'a>,
 ) -> UploadInput<'a> {
     UploadInput {
         buildspec: &ready.buildspec,
-        project: &request.project,
-        build: &request.identity,
-        src_dir: &request.src_dir,
+        project: &description.project,
+        build: &description.build,
+        src_dir: &workspace.src_dir,
         env,
         shell: ready.shell.program(),
         store: ports.store,
     }
 }
 
-/// DOWNLOAD_SOURCE: the buildspec, the environment, the shell.
+/// The image's environment: the agent's own, without kiln's configuration variables.
+fn base_environment() -> Vec<(String, String)> {
+    std::env::vars().filter(|(k, _)| !k.starts_with("KILN_")).collect()
+}
+
+/// DOWNLOAD_SOURCE: the source, the buildspec, the environment, the shell. Returns the build
+/// ready to run and the commit checked out, when the source is a git repository.
 async fn download(
-    request: &BuildRequest,
-    ports: Ports<'_>,
+    description: &BuildDescription,
+    workspace: &Workspace,
+    ports: AgentPorts<'_>,
     sink: &LogSink,
     stop: &StopFlag,
-) -> Result<Ready, DownloadError> {
-    sink.line(&LogMessage::Text(&format!("CODEBUILD_SRC_DIR={}", request.src_dir.display())));
-    let loaded = load_buildspec(&request.src_dir, &request.buildspec).inspect_err(|e| {
-        if let DownloadError::Invalid(lines) = e {
-            for line in lines {
-                sink.line(&LogMessage::Text(line));
-            }
-        }
-    })?;
+) -> Result<(Ready, Option<String>), DownloadError> {
+    sink.line(&LogMessage::Text(&format!("CODEBUILD_SRC_DIR={}", workspace.src_dir.display())));
+    let commit = fetch_source(&description.source, &workspace.src_dir, ports.git_credential)?;
+    let location = description.project.buildspec_source(description.buildspec_override.as_deref());
+    let loaded = load_buildspec(&workspace.src_dir, &location)?;
     for warning in &loaded.warnings {
         sink.line(&LogMessage::Text(warning));
     }
@@ -188,11 +242,7 @@ async fn download(
     let program = match buildspec.env.shell {
         None | Some(Shell::Sh) => "sh",
         Some(Shell::Bash) => "bash",
-        Some(Shell::PowerShell | Shell::Cmd) => {
-            return Err(DownloadError::Invalid(vec![
-                "env.shell: Windows shells are not supported on Linux".into(),
-            ]));
-        }
+        Some(Shell::PowerShell | Shell::Cmd) => return Err(DownloadError::WindowsShell),
     };
     let mut run_as = Vec::new();
     for name in PhaseName::ALL {
@@ -202,35 +252,45 @@ async fn download(
             .and_then(|p| p.run_as.clone())
             .or_else(|| buildspec.run_as.clone());
         if let Some(user) = user {
-            let resolved = RunAs::lookup(&user).map_err(|e| DownloadError::RunAs(e.to_string()))?;
-            run_as.push((name, resolved));
+            run_as.push((name, RunAs::lookup(&user)?));
         }
     }
     sink.line(&LogMessage::Text("Processing environment variables"));
-    let resolved = resolve_env(&buildspec, &request.project, ports.secrets).await?;
+    let resolved =
+        resolve_env(&buildspec, &description.project, ports.secrets, description.with_secrets)
+            .await?;
+    if !resolved.withheld.is_empty() {
+        sink.line(&LogMessage::Text(&format!(
+            "Secrets are withheld from this build (a pull request from a fork): {} not set",
+            resolved.withheld.join(", ")
+        )));
+    }
     sink.add_secrets(&resolved.secrets);
-    let mut base = request.base_env.clone();
+    let mut base = base_environment();
     let path = base.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     if let Some(path) =
-        crate::tools::install_on_path(&request.state_dir.join("bin"), path.as_deref())
+        crate::tools::install_on_path(&workspace.state_dir.join("bin"), path.as_deref())
     {
         base.retain(|(k, _)| k != "PATH");
         base.push(("PATH".into(), path));
     }
+    let pairs = |v: &[NameValue]| v.iter().map(|nv| (nv.name.clone(), nv.value.clone())).collect();
     let (env, warnings) = assemble_env(&EnvInputs {
         base,
-        identity: &request.identity,
-        start_ms: request.start_ms,
-        src_dir: request.src_dir.to_string_lossy().into_owned(),
-        source_version: request.source_version.clone(),
-        resolved_source_version: request.resolved_source_version.clone(),
-        initiator: request.initiator.clone(),
-        image: request.image(),
-        home: request.home,
+        identity: &description.build,
+        start_ms: description.start_time_ms,
+        src_dir: workspace.src_dir.to_string_lossy().into_owned(),
+        source_version: description.source_version.clone(),
+        resolved_source_version: commit
+            .clone()
+            .or_else(|| description.resolved_source_version.clone()),
+        initiator: description.initiator.clone(),
+        image: description.image.clone(),
+        home: description.home,
         buildspec: resolved.buildspec,
         project: resolved.project,
-        overrides: request.overrides.clone(),
-        builtins: request.builtins.clone(),
+        overrides: pairs(&description.environment_variables_override),
+        builtins: pairs(&description.builtin_variables),
     });
     for warning in warnings {
         sink.line(&LogMessage::Text(&warning.message));
@@ -238,16 +298,15 @@ async fn download(
     let config = ShellConfig {
         program: program.to_owned(),
         version: buildspec.version,
-        src_dir: request.src_dir.clone(),
-        state_dir: request.state_dir.clone(),
+        src_dir: workspace.src_dir.clone(),
+        state_dir: workspace.state_dir.clone(),
         env,
     };
-    let shell = ShellSession::new(config, stop.clone())
-        .map_err(|e| DownloadError::Missing(format!("create shell state directory: {e}")))?;
+    let shell = ShellSession::new(config, stop.clone()).map_err(DownloadError::Workspace)?;
     if !run_as.is_empty() {
-        let _ = shell.share_state_dir();
+        shell.share_state_dir().map_err(DownloadError::Workspace)?;
     }
-    Ok(Ready { buildspec, shell, run_as, secret_names: resolved.secret_names })
+    Ok((Ready { buildspec, shell, run_as, secret_names: resolved.secret_names }, commit))
 }
 
 /// Runs one buildspec phase's commands and `finally`.
@@ -338,4 +397,41 @@ fn exported_variables(ready: &mut Ready) -> Vec<(String, String)> {
     }
     let values = ready.shell.query(&names).unwrap_or_default();
     names.into_iter().zip(values).filter_map(|(n, v)| v.map(|v| (n, v))).collect()
+}
+
+/// The agent as an in-process runner runs it: stores, secrets and the log sink of the build.
+pub struct Agent {
+    store: Arc<dyn ObjectStore>,
+    secrets: Arc<dyn SecretStore>,
+    sink: LogSink,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent").finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// An agent writing objects to `store`, reading secrets from `secrets`, logging to `sink`.
+    pub fn new(store: Arc<dyn ObjectStore>, secrets: Arc<dyn SecretStore>, sink: LogSink) -> Self {
+        Self { store, secrets, sink }
+    }
+}
+
+impl BuildAgent for Agent {
+    fn run<'a>(
+        &'a self,
+        description: &'a BuildDescription,
+        stop: StopFlag,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = BuildSummary> + Send + 'a>> {
+        Box::pin(async move {
+            let ports = AgentPorts {
+                store: self.store.as_ref(),
+                secrets: self.secrets.as_ref(),
+                git_credential: None,
+            };
+            run(description, ports, &self.sink, &stop).await
+        })
+    }
 }

@@ -17,8 +17,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -42,21 +40,7 @@ const GRACE: Duration = Duration::from_secs(2);
 /// background child of the command holds it).
 const DRAIN: Duration = Duration::from_millis(100);
 
-/// A request to stop the build, shared with whoever may ask (Ctrl-C, a stop call).
-#[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
-
-impl StopFlag {
-    /// Asks the build to stop.
-    pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether a stop was asked for.
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+pub use kiln_core::ports::StopFlag;
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use super::identity::BuildIdentity;
 
 /// Which `HOME` commands see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HomeMode {
     /// Keep the base environment's `HOME` (a local run keeps the user's).
     Keep,

@@ -1,7 +1,7 @@
 //! Who a build is: project, UUID, number, and the ids and ARN CodeBuild derives from them.
 
 /// The identity of one build.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuildIdentity {
     /// The project's name.
     pub project: String,

@@ -2,8 +2,11 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// The phases of a build, in CodeBuild's order (API `BuildPhase.phaseType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PhaseType {
     /// `SUBMITTED`.
     Submitted,
@@ -82,7 +85,8 @@ impl fmt::Display for PhaseType {
 }
 
 /// A phase's or a build's status (API `StatusType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     /// `SUCCEEDED`.
     Succeeded,
@@ -119,7 +123,8 @@ impl fmt::Display for Status {
 }
 
 /// A phase context: CodeBuild's status code and message explaining a phase's end.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PhaseContext {
     /// `COMMAND_EXECUTION_ERROR`, `YAML_FILE_ERROR`, `CLIENT_ERROR`, ...
     pub status_code: String,
@@ -174,23 +179,60 @@ impl PhaseEnd {
 }
 
 /// One entry of a build's `phases`, as BatchGetBuilds shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseRecord {
     /// `phaseType`.
+    #[serde(rename = "phaseType")]
     pub phase_type: PhaseType,
     /// `phaseStatus`; `None` for COMPLETED.
+    #[serde(rename = "phaseStatus", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
     /// `startTime`, epoch milliseconds.
+    #[serde(rename = "startTime", with = "super::timestamp::iso")]
     pub start_ms: i64,
     /// `endTime`, epoch milliseconds; `None` for COMPLETED.
+    #[serde(
+        rename = "endTime",
+        default,
+        with = "super::timestamp::iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_ms: Option<i64>,
-    /// `contexts`.
+    /// `durationInSeconds`, rounded down as CodeBuild does; `None` for COMPLETED.
+    #[serde(rename = "durationInSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub duration_in_seconds: Option<i64>,
+    /// `contexts`: why the phase ended as it did (empty when it succeeded).
+    #[serde(default)]
     pub contexts: Vec<PhaseContext>,
 }
 
 impl PhaseRecord {
-    /// `durationInSeconds`, rounded down as CodeBuild does.
-    pub fn duration_seconds(&self) -> Option<i64> {
-        self.end_ms.map(|end| (end - self.start_ms).max(0) / 1000)
+    /// A phase that started at `start_ms` and ended at `end_ms` as `end` says.
+    pub fn ended(phase_type: PhaseType, start_ms: i64, end_ms: i64, end: &PhaseEnd) -> Self {
+        Self {
+            phase_type,
+            status: Some(end.status),
+            start_ms,
+            end_ms: Some(end_ms),
+            duration_in_seconds: Some((end_ms - start_ms).max(0) / 1000),
+            contexts: end.context.clone().into_iter().collect(),
+        }
+    }
+
+    /// The COMPLETED entry that ends every build's phases.
+    pub fn completed(at_ms: i64) -> Self {
+        Self {
+            phase_type: PhaseType::Completed,
+            status: None,
+            start_ms: at_ms,
+            end_ms: None,
+            duration_in_seconds: None,
+            contexts: Vec::new(),
+        }
+    }
+
+    /// The phase's duration in milliseconds, when it ended.
+    pub fn duration_ms(&self) -> Option<i64> {
+        self.end_ms.map(|end| (end - self.start_ms).max(0))
     }
 }

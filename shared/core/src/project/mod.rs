@@ -1,6 +1,7 @@
 //! Build projects in CodeBuild's project JSON field names, the catalog and webhook filter groups.
 
 mod catalog;
+mod defaults;
 mod filter;
 mod model;
 mod request;
@@ -9,6 +10,10 @@ mod settings;
 mod validate;
 
 pub use catalog::{Catalog, CatalogError, load_catalog};
+pub use defaults::{
+    BuildspecSource, DEFAULT_COMPUTE_TYPE, DEFAULT_ENVIRONMENT_TYPE, DEFAULT_IMAGE, DEFAULT_REGION,
+    DEFAULT_TIMEOUT_MINUTES, LOCAL_ACCOUNT,
+};
 pub use filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
 pub use model::*;
 pub use request::{BuildRequest, EnvVar, LocalEventError, request_for_local_event};

@@ -59,6 +59,21 @@ pub struct ProjectSource {
     /// `buildStatusConfig`, where CodeBuild puts it.
     #[serde(default)]
     pub build_status_config: Option<BuildStatusConfig>,
+    /// `gitCloneDepth`: how many commits to fetch; 0 or absent for the whole history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_clone_depth: Option<u32>,
+    /// `gitSubmodulesConfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_submodules_config: Option<GitSubmodulesConfig>,
+}
+
+/// `source.gitSubmodulesConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitSubmodulesConfig {
+    /// `fetchSubmodules`.
+    #[serde(default)]
+    pub fetch_submodules: bool,
 }
 
 /// `environment`.

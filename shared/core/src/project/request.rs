@@ -173,7 +173,8 @@ pub enum LocalEventError {
     NothingToBuild(String),
 }
 
-/// The build request a delivery read from a local file gives `project`, without a signature
+/// The build request a delivery read from a local file gives `project`, and the delivery's
+/// event, without a signature
 /// check and without filter groups: for `kiln run --event FILE --event-name NAME`, which
 /// takes the source version and `CODEBUILD_WEBHOOK_*` variables from it. Fork pull requests
 /// keep their secrets here (the user runs them on purpose).
@@ -184,7 +185,7 @@ pub fn request_for_local_event(
     project: &str,
     event_name: &str,
     body: &[u8],
-) -> Result<BuildRequest, LocalEventError> {
+) -> Result<(BuildRequest, Trigger), LocalEventError> {
     let delivery = Delivery::unsigned(event_name, body)?;
     let trigger = crate::webhook::parse(event_name, &delivery.payload)?;
     let build = WebhookBuild::of(&delivery, &trigger).map_err(LocalEventError::NothingToBuild)?;
@@ -192,5 +193,6 @@ pub fn request_for_local_event(
         return Err(LocalEventError::NothingToBuild("the event has no repository".to_owned()));
     };
     let from_fork = matches!(&trigger, Trigger::PullRequest(pr) if pr.from_fork());
-    Ok(build.request(project, &repo.full_name, from_fork, true))
+    let request = build.request(project, &repo.full_name, from_fork, true);
+    Ok((request, trigger))
 }

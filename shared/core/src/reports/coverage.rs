@@ -47,7 +47,7 @@ impl std::ops::AddAssign for CoverageCounts {
 }
 
 /// BatchGetReports `codeCoverageSummary`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeCoverageSummary {
     /// Lines covered, in percent.

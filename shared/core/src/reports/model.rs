@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// At most this many test cases are kept per report, failed ones first (CodeBuild's limit).
 pub const MAX_TEST_CASES: usize = 500;
 
 /// A test case's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CaseStatus {
     /// Passed (including a flaky case that passed on a rerun).
@@ -46,7 +46,7 @@ impl CaseStatus {
 }
 
 /// A report's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReportStatus {
     /// Every case passed (or was skipped).
@@ -58,7 +58,7 @@ pub enum ReportStatus {
 }
 
 /// One test case, BatchGetReports `TestCase` fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestCase {
     /// The file it came from, relative to the report's base.
@@ -79,7 +79,7 @@ pub struct TestCase {
 }
 
 /// `testSummary`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestSummary {
     /// How many cases.
@@ -108,7 +108,7 @@ impl TestSummary {
 }
 
 /// One report, in the shape of BatchGetReports `Report` (plus the kept test cases).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The report group's name (`<project>-<key>`, or the group of a report-group ARN).

@@ -5,7 +5,8 @@
 use std::fmt;
 
 /// A GitHub commit status state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CommitState {
     /// `pending`.
     Pending,
@@ -32,6 +33,18 @@ impl CommitState {
 impl fmt::Display for CommitState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The commit state for a build whose CodeBuild status is `status`: `pending` while it runs,
+/// FAILED and TIMED_OUT → `failure`, FAULT and STOPPED → `error` [INF, spec §7.5].
+pub fn commit_state(status: crate::build::Status) -> CommitState {
+    use crate::build::Status;
+    match status {
+        Status::InProgress => CommitState::Pending,
+        Status::Succeeded => CommitState::Success,
+        Status::Failed | Status::TimedOut => CommitState::Failure,
+        Status::Fault | Status::Stopped => CommitState::Error,
     }
 }
 

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use super::event::{PullRequestAction, ReleaseAction, Trigger};
 
 /// A CodeBuild webhook EVENT type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EventType {
     /// `PUSH`.
     Push,

@@ -23,7 +23,8 @@ fn repo_part_ok(part: &str) -> bool {
 }
 
 /// A repository as `owner/name`. Compared without regard to case, as GitHub does.
-#[derive(Debug, Clone, Eq)]
+#[derive(Debug, Clone, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RepoFullName {
     text: String,
     lower: String,
@@ -64,6 +65,27 @@ impl RepoFullName {
     }
 }
 
+macro_rules! string_conversions {
+    ($t:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = IdError;
+            fn try_from(text: String) -> Result<Self, IdError> {
+                Self::parse(&text)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(id: $t) -> String {
+                id.as_str().to_owned()
+            }
+        }
+    };
+}
+
+string_conversions!(RepoFullName);
+string_conversions!(CommitSha);
+string_conversions!(DeliveryId);
+
 impl PartialEq for RepoFullName {
     fn eq(&self, other: &Self) -> bool {
         self.lower == other.lower
@@ -77,7 +99,8 @@ impl fmt::Display for RepoFullName {
 }
 
 /// A full commit SHA-1: 40 hexadecimal digits, kept in lower case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct CommitSha(String);
 
 impl CommitSha {
@@ -112,7 +135,8 @@ impl fmt::Display for CommitSha {
 }
 
 /// The `X-GitHub-Delivery` header: a GUID GitHub gives each delivery (redeliveries keep it).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct DeliveryId(String);
 
 impl DeliveryId {

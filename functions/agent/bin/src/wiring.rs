@@ -1,0 +1,97 @@
+//! The agent's adapters, wired from its configuration: the description read, the stores and
+//! secrets of where it runs, the stop signals, the summary handed back.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use kiln_agent::build::AgentPorts;
+use kiln_agent::output::LogSink;
+use kiln_core::build::{BuildDescription, BuildRef, DescriptionError, Status};
+use kiln_core::ports::{BuildStore, PortError, StopFlag};
+use kiln_local::{FileSecretStore, FsBuildStore, FsObjectStore};
+
+use crate::config::Config;
+
+/// The largest description the agent reads.
+const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
+
+/// Why the agent could not run the build.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The description could not be read.
+    #[error("read the build description {0}")]
+    Read(String, #[source] std::io::Error),
+    /// The description is not one.
+    #[error("read the build description {0}")]
+    Description(String, #[source] DescriptionError),
+    /// The secrets file could not be read.
+    #[error(transparent)]
+    Secrets(#[from] kiln_local::secrets::SecretsFileError),
+    /// The summary could not be stored.
+    #[error("store the build summary")]
+    Summary(#[source] PortError),
+    /// The summary file could not be written.
+    #[error("write the summary {0}")]
+    SummaryFile(String, #[source] std::io::Error),
+}
+
+/// Runs the build `config` describes; the exit code says how it ended.
+///
+/// # Errors
+/// [`AgentError`] when the build could not start or its summary could not be handed back.
+pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
+    let name = config.description.display().to_string();
+    let mut bytes = Vec::new();
+    std::fs::File::open(&config.description)
+        .and_then(|f| f.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| AgentError::Read(name.clone(), e))?;
+    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
+        let e = std::io::Error::other(format!("larger than {MAX_DESCRIPTION_BYTES} bytes"));
+        return Err(AgentError::Read(name, e));
+    }
+    let description =
+        BuildDescription::from_json(&bytes).map_err(|e| AgentError::Description(name, e))?;
+    let secrets = match &config.secrets {
+        Some(path) => FileSecretStore::open(path)?,
+        None => FileSecretStore::empty(),
+    };
+    let store = FsObjectStore::new(&config.data_dir);
+    let builds = FsBuildStore::new(&config.data_dir);
+    let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
+    let sink = LogSink::new(&[], vec![stdout]);
+    let stop = StopFlag::default();
+    tokio::spawn(watch_signals(stop.clone()));
+    let ports = AgentPorts { store: &store, secrets: &secrets, git_credential: None };
+    let summary = kiln_agent::run(&description, ports, &sink, &stop).await;
+    let at = BuildRef::new(description.build.project.clone(), description.build.number);
+    builds.put_summary(&at, &summary).await.map_err(AgentError::Summary)?;
+    if let Some(path) = &config.summary {
+        let file = path.display().to_string();
+        let json =
+            summary.to_json().map_err(|e| AgentError::SummaryFile(file.clone(), e.into()))?;
+        std::fs::write(path, json).map_err(|e| AgentError::SummaryFile(file, e))?;
+    }
+    Ok(if summary.build_status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Sets `stop` on SIGINT, SIGTERM or SIGHUP.
+async fn watch_signals(stop: StopFlag) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+    stop.stop();
+}
