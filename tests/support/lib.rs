@@ -69,3 +69,53 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A git repository on disk with one commit per [`GitRepo::commit`], cloneable by URL
+/// (`file://` here; `git http-backend` serves the same directory over HTTP).
+#[derive(Debug)]
+pub struct GitRepo {
+    /// The work tree commits are made in.
+    pub work: PathBuf,
+    /// The bare repository the URL points at.
+    pub bare: PathBuf,
+}
+
+impl GitRepo {
+    /// A new repository `owner/name` under `root` (bare copy at `root/git/owner/name.git`).
+    pub fn new(root: &std::path::Path, full_name: &str) -> Self {
+        let work = root.join("work").join(full_name);
+        let bare = root.join("git").join(format!("{full_name}.git"));
+        std::fs::create_dir_all(&work).expect("work tree");
+        std::fs::create_dir_all(&bare).expect("bare repository");
+        git(&bare, &["init", "-q", "--bare"]);
+        git(&work, &["init", "-q", "-b", "main"]);
+        let url = format!("file://{}", bare.display());
+        git(&work, &["remote", "add", "origin", &url]);
+        Self { work, bare }
+    }
+
+    /// The URL to clone it by.
+    pub fn url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+
+    /// Writes `files`, commits them with `message` on `main`, pushes; returns the commit.
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        write_files(&self.work, files);
+        git(&self.work, &["add", "-A"]);
+        git(
+            &self.work,
+            &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message],
+        );
+        git(&self.work, &["push", "-q", "origin", "HEAD:refs/heads/main"]);
+        git(&self.work, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+}
+
+/// Runs `git` in `dir`, panicking with its stderr when it fails; returns its stdout.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out =
+        std::process::Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
