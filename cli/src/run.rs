@@ -66,7 +66,8 @@ pub struct Args {
     /// The delivery's event name (X-GitHub-Event).
     #[arg(long, value_name = "NAME", requires = "event")]
     event_name: Option<String>,
-    /// The build timeout: 90s, 5m, 1h (default: the project's timeoutInMinutes, else 60m).
+    /// The build timeout: 90s, 5m, 1h, with a unit, at most 36h (default: the project's
+    /// timeoutInMinutes, else 60m).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     timeout: Option<std::time::Duration>,
     /// Where working copies, build numbers, logs and the local object store live.

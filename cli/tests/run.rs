@@ -92,6 +92,24 @@ fn usage_and_configuration_errors_exit_2() {
             kiln().args(bad).arg("--data-dir").arg(dir.path().join("data")).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
     }
+    for (timeout, says) in [
+        ("18446744073709551615s", "at most 36h"),
+        ("5", "give a unit, as in 5m"),
+        ("0s", "more than zero"),
+    ] {
+        let output = kiln()
+            .args(["run", "--timeout", timeout, "--source"])
+            .arg(&source)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{timeout}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{timeout}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(!dir.path().join("data/numbers").exists(), "no build number was taken");
 }
 
 #[test]

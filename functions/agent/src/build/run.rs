@@ -74,7 +74,8 @@ pub async fn run(
     let elapsed_ms = u64::try_from((now_ms() - description.start_time_ms).max(0)).unwrap_or(0);
     let remaining = Duration::from_secs(description.timeout_seconds)
         .saturating_sub(Duration::from_millis(elapsed_ms));
-    let deadline = Instant::now() + remaining;
+    let now = Instant::now();
+    let deadline = now.checked_add(remaining).unwrap_or(now + Duration::from_secs(2160 * 60));
     let mut machine = BuildMachine::new();
     let mut records = Vec::new();
     let mut ready: Option<Ready> = None;

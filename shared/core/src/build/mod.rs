@@ -17,7 +17,7 @@ mod summary;
 pub mod timestamp;
 
 pub use description::{BuildDescription, DESCRIPTION_FORMAT, DescriptionError};
-pub use duration::{DurationError, parse_duration};
+pub use duration::{DurationError, MAX_TIMEOUT, parse_duration};
 pub use env::{EnvInputs, EnvWarning, HomeMode, assemble_env};
 pub use identity::BuildIdentity;
 pub use machine::{BuildMachine, next_after};
