@@ -11,6 +11,7 @@ pub mod cache;
 pub mod diagnostic;
 mod error_text;
 pub mod logs;
+pub mod pages;
 pub mod ports;
 pub mod project;
 pub mod reports;

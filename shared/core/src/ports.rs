@@ -18,6 +18,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{PortError, PortErrorKind, PortFuture};
 pub use objects::{ObjectInfo, ObjectStore, PutOptions};
 pub use secrets::SecretStore;
-pub use source::{MAX_FILE_BYTES, PullRequestDetails, SourceHost};
+pub use source::{MAX_FILE_BYTES, PullRequestDetails, SourceCredentials, SourceHost};
 pub use statuses::{CommitStatus, MAX_DESCRIPTION_CHARS, StatusReporter};
 pub use tasks::{BuildAgent, StopFlag, TaskRunner, TaskState, TaskStop};

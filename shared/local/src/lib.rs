@@ -1,11 +1,12 @@
 //! kiln's ports on one machine: build state, objects and secrets as files on disk, the agent
-//! run in this process, statuses recorded, the clock.
+//! run in this process or as child processes, statuses recorded.
 
 mod builds;
 mod in_process;
 mod local_build;
 pub mod numbers;
 pub mod object_store;
+mod process;
 pub mod secrets;
 mod source_host;
 mod statuses;
@@ -16,6 +17,7 @@ pub use in_process::InProcessTaskRunner;
 pub use local_build::{LocalBuild, LocalBuildError, run_local_build};
 pub use numbers::claim_build_number;
 pub use object_store::FsObjectStore;
+pub use process::{AgentCommand, ProcessTaskRunner, STOP_GRACE, TaskEnded};
 pub use secrets::FileSecretStore;
 pub use source_host::LocalSourceHost;
 pub use statuses::RecordingStatusReporter;

@@ -1,5 +1,6 @@
 //! The agent's configuration, read once: its arguments (what a runner's command or RunTask's
-//! overrides say) and nothing else.
+//! overrides say), and the source credential a local runner may put in its environment
+//! (`KILN_GIT_TOKEN`; every `KILN_*` variable is kept from a build's commands).
 
 use std::path::PathBuf;
 
@@ -25,4 +26,9 @@ pub struct Config {
     /// Also write the summary to this file.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+}
+
+/// The credential that fetches a git source, when the runner gave one.
+pub fn git_token() -> Option<secrecy::SecretString> {
+    std::env::var("KILN_GIT_TOKEN").ok().filter(|t| !t.is_empty()).map(secrecy::SecretString::from)
 }

@@ -61,7 +61,8 @@ pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
     let sink = LogSink::new(&[], vec![stdout]);
     let stop = StopFlag::default();
     tokio::spawn(watch_signals(stop.clone()));
-    let ports = AgentPorts { store: &store, secrets: &secrets, git_credential: None };
+    let token = crate::config::git_token();
+    let ports = AgentPorts { store: &store, secrets: &secrets, git_credential: token.as_ref() };
     let summary = kiln_agent::run(&description, ports, &sink, &stop).await;
     let at = BuildRef::new(description.build.project.clone(), description.build.number);
     builds.put_summary(&at, &summary).await.map_err(AgentError::Summary)?;

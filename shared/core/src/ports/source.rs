@@ -42,3 +42,18 @@ pub trait SourceHost: Send + Sync {
         path: &'a str,
     ) -> PortFuture<'a, Vec<u8>>;
 }
+
+/// Credentials a build fetches its source with.
+///
+/// Contract: [`SourceCredentials::fetch_token`] returns a credential that can read `repo` and
+/// nothing more where the host allows it (a GitHub App's installation token scoped to the one
+/// repository with `contents: read`), or `None` when the repository is readable without one.
+/// The runner hands it to the agent for the fetch only; it never reaches a build's commands,
+/// its log or its files. `Throttled` and `Unavailable` may be retried.
+pub trait SourceCredentials: Send + Sync {
+    /// A credential that reads `repo`.
+    fn fetch_token<'a>(
+        &'a self,
+        repo: &'a crate::webhook::RepoFullName,
+    ) -> PortFuture<'a, Option<secrecy::SecretString>>;
+}

@@ -65,6 +65,16 @@ impl PageLinks {
         }
     }
 
+    /// The build's log as text: `<base>/builds/<project>/<number>/log`, signed like its page.
+    pub fn build_log(&self, build: &BuildRef) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        let log = format!("{base}/builds/{}/{}/log", build.project, build.number);
+        match self.signature(build) {
+            Some(sig) => format!("{log}?sig={sig}"),
+            None => log,
+        }
+    }
+
     /// The signature of `build`'s page, when links are signed.
     pub fn signature(&self, build: &BuildRef) -> Option<String> {
         let key = self.signing_key.as_ref()?;
