@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod logging;
 mod resolve;
 mod run;
 mod schema;
+mod serve;
 mod settings;
 mod validate;
 
@@ -28,6 +30,8 @@ enum Command {
     Run(Box<run::Args>),
     /// Show which projects a GitHub delivery would build.
     Resolve(resolve::Args),
+    /// Run the whole installation on this machine: webhooks, builds, statuses, build pages.
+    Serve(Box<serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +45,6 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Run(args) => run::run(*args),
         Command::Resolve(args) => resolve::run(&args),
+        Command::Serve(args) => serve::run(*args),
     }
 }
