@@ -20,8 +20,13 @@ use kiln_core::project::{LocalEventError, Project};
 use kiln_core::service::{BuildPlan, plan_for_delivery};
 use kiln_local::{FileSecretStore, FsObjectStore, LocalBuildError, run_local_build};
 
+mod checks;
 mod progress;
 mod project;
+mod report;
+mod style;
+
+pub use style::ColorChoice;
 
 /// Arguments of `kiln run`.
 #[derive(Debug, clap::Args)]
@@ -81,6 +86,12 @@ pub struct Args {
     /// your files).
     #[arg(long)]
     in_place: bool,
+    /// Print only the summary at the end, and the build's output when it fails.
+    #[arg(long, short)]
+    quiet: bool,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 /// Why `kiln run` could not run a build (exit 2).
@@ -92,6 +103,8 @@ enum RunError {
     Secrets(#[from] kiln_local::secrets::SecretsFileError),
     #[error(transparent)]
     Project(#[from] project::ProjectError),
+    #[error(transparent)]
+    Check(#[from] checks::CheckError),
     #[error("read the delivery {0}")]
     ReadEvent(PathBuf, #[source] std::io::Error),
     #[error("{0}")]
@@ -161,8 +174,18 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
         (Some(path), Some(name)) => Some(read_event(path, name, &project)?),
         _ => None,
     };
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| RunError::DataDir(args.data_dir.clone(), e))?;
+    let notes = checks::before_build(&checks::Before {
+        project: &project,
+        source: &source,
+        buildspec: args.buildspec.as_deref(),
+        secrets: &secrets,
+        secrets_path: args.secrets.as_deref(),
+        summary: args.summary.as_deref(),
+    })?;
+    for note in &notes {
+        eprintln!("{note}");
+    }
+    create_data_dir(&args.data_dir).map_err(|e| RunError::DataDir(args.data_dir.clone(), e))?;
     let data_dir =
         args.data_dir.canonicalize().map_err(|e| RunError::DataDir(args.data_dir.clone(), e))?;
     let head = kiln_agent::source::head_sha(&source);
@@ -196,7 +219,8 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
         args.env.iter().map(|(n, v)| NameValue::new(n.clone(), v.clone())).collect();
 
     let terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-    let progress = terminal.then(progress::Progress::start);
+    let style = style::Style::new(args.color.enabled(std::io::stdout().is_terminal()));
+    let progress = (terminal && !args.quiet).then(progress::Progress::start);
     let sink_slot: Arc<Mutex<Option<(LogSink, PathBuf)>>> = Arc::default();
     let store = Arc::new(FsObjectStore::new(&data_dir));
     let secrets = Arc::new(secrets);
@@ -206,12 +230,16 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
             std::fs::create_dir_all(parent)?;
         }
         let log = std::fs::File::create(&log_path)?;
-        let stdout = stdout_file();
-        let stdout: Box<dyn Write + Send> = match &progress {
-            Some(p) => Box::new(p.wrap(stdout)),
-            None => stdout,
-        };
-        let sink = LogSink::new(&[], vec![stdout, Box::new(BackgroundWriter::new(log))]);
+        let mut outputs: Vec<Box<dyn Write + Send>> = vec![Box::new(BackgroundWriter::new(log))];
+        if !args.quiet {
+            let stdout: Box<dyn Write + Send> =
+                Box::new(style::Colorize::new(stdout_file(), style));
+            outputs.push(match &progress {
+                Some(p) => Box::new(p.wrap(stdout)),
+                None => stdout,
+            });
+        }
+        let sink = LogSink::new(&[], outputs);
         if let Some(p) = &progress {
             sink.set_observer(p.observer());
         }
@@ -238,20 +266,51 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
         p.finish();
     }
     let done = result?;
-    let summary = done.summary.ok_or(RunError::NoSummary)?;
+    let mut summary = done.summary.ok_or(RunError::NoSummary)?;
     let slot = sink_slot.lock().ok().and_then(|mut s| s.take());
-    if let Some((sink, log_path)) = &slot {
-        let line =
-            format!("Build {} {} (log: {})", summary.id, summary.build_status, log_path.display());
+    let log_path = data_dir.join(layout::log_key(&done.build.build_ref()));
+    if let Some((sink, _)) = &slot {
+        let line = format!("Build {} {}", summary.id, summary.build_status);
         sink.line(&kiln_core::logs::LogMessage::Text(&line));
         sink.flush();
     }
     drop(slot);
+    local_locations(&mut summary, &log_path, &data_dir);
+    if args.quiet && summary.build_status != Status::Succeeded {
+        if let Ok(text) = std::fs::read_to_string(&log_path) {
+            print!("{text}");
+        }
+    }
+    let label = format!("{} #{}", summary.project_name, summary.build_number);
+    print!("{}", report::block(&summary, &label, &log_path, &data_dir, style));
+    let _ = std::io::stdout().flush();
     if let Some(path) = &args.summary {
         let json = summary.to_json().map_err(|e| RunError::Summary(path.clone(), e.into()))?;
         std::fs::write(path, json).map_err(|e| RunError::Summary(path.clone(), e))?;
     }
     Ok(summary.build_status)
+}
+
+/// Creates the data directory; a new one gets a `.gitignore` of `*`, so a data directory
+/// inside a git work tree never shows in `git status` or a later build's working copy.
+fn create_data_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(".gitignore"),
+        "# kiln's data directory: build state, logs, working copies\n*\n",
+    )
+}
+
+/// Where a local build's log and artifacts are on disk, in the summary: the log as a `file://`
+/// link, each artifact's local path.
+fn local_locations(summary: &mut kiln_core::build::BuildSummary, log: &Path, data_dir: &Path) {
+    summary.logs.deep_link = Some(format!("file://{}", log.display()));
+    for a in summary.artifacts.iter_mut().chain(summary.secondary_artifacts.iter_mut()) {
+        a.local_path = report::local_object(data_dir, &a.location).map(|p| p.display().to_string());
+    }
 }
 
 /// Resolves when the user asks the build to stop: SIGINT (Ctrl-C), SIGTERM or SIGHUP.

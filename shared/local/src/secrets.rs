@@ -46,6 +46,11 @@ impl std::fmt::Debug for FileSecretStore {
 }
 
 impl FileSecretStore {
+    /// Whether the file has a value for `name` (a parameter name or a secret id).
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
     /// An empty store: every lookup is `NotFound`.
     pub fn empty() -> Self {
         Self::default()

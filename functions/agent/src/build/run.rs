@@ -174,6 +174,7 @@ pub async fn run(
         sha256sum: a.sha256sum,
         md5sum: a.md5sum,
         artifact_identifier: a.artifact_identifier,
+        local_path: None,
     };
     let mut summary = BuildSummary::new(
         &description.build,

@@ -31,6 +31,9 @@ pub struct BuildArtifacts {
     /// The identifier of a secondary artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_identifier: Option<String>,
+    /// Where it is on this machine, for a local build (kiln's own field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_path: Option<String>,
 }
 
 /// `environment` as BatchGetBuilds shows it.
