@@ -4,9 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod clean;
 mod logging;
+mod output;
 mod resolve;
 mod run;
+mod runs;
 mod schema;
 mod serve;
 mod settings;
@@ -32,6 +35,10 @@ enum Command {
     Resolve(resolve::Args),
     /// Run the whole installation on this machine: webhooks, builds, statuses, build pages.
     Serve(Box<serve::Args>),
+    /// List the builds kept in the data directory.
+    Runs(runs::Args),
+    /// Remove old builds from the data directory.
+    Clean(clean::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +53,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(*args),
         Command::Resolve(args) => resolve::run(&args),
         Command::Serve(args) => serve::run(*args),
+        Command::Runs(args) => runs::run(&args),
+        Command::Clean(args) => clean::run(&args),
     }
 }

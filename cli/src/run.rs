@@ -276,6 +276,10 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
     }
     drop(slot);
     local_locations(&mut summary, &log_path, &data_dir);
+    let store = kiln_local::FsBuildStore::new(&data_dir);
+    if let Err(e) = runtime.block_on(crate::clean::prune_working_copies(&store, &project.name)) {
+        eprintln!("kiln run: warning: old working copies were not removed: {e}");
+    }
     if args.quiet && summary.build_status != Status::Succeeded {
         if let Ok(text) = std::fs::read_to_string(&log_path) {
             print!("{text}");

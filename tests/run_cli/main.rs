@@ -4,6 +4,7 @@
 mod before;
 mod cache;
 mod config;
+mod data_dir;
 mod help;
 mod reports;
 mod summary;
