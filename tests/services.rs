@@ -343,3 +343,54 @@ fn builds_whose_task_was_lost_end_with_error_on_sweep() {
     let open = runtime().block_on(i.builds.list_open()).expect("open");
     assert!(open.is_empty());
 }
+
+#[test]
+fn a_newer_push_supersedes_the_older_build_of_the_branch_when_asked() {
+    let i = Installation::new("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 30\n");
+    let catalog = load_catalog(&format!(
+        "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  artifacts: {{type: NO_ARTIFACTS}}\n  kiln: {{supersede: true}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: PUSH}}\n",
+        i.repo.url()
+    ))
+    .expect("catalog");
+    let i = Installation { projects: Projects::new(catalog).expect("projects"), ..i };
+    let body = i.push();
+    let rt = runtime();
+    let headers = |delivery: &str| {
+        let signature = sign(&body, &SecretString::from(SECRET.to_owned()));
+        DeliveryHeaders::from_pairs([
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", delivery),
+            ("X-Hub-Signature-256", signature.as_str()),
+            ("Content-Type", "application/json"),
+        ])
+    };
+    let secret = SecretString::from(SECRET.to_owned());
+    let ports = i.ports(i.runner.as_ref());
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        let first =
+            service::intake(ports, &i.settings, &i.projects, &secret, &headers("d-1"), &body).await;
+        assert_eq!(first.builds[0].number, 1);
+        let second =
+            service::intake(ports, &i.settings, &i.projects, &secret, &headers("d-2"), &body).await;
+        assert_eq!(second.builds[0].number, 2);
+        let older = i.builds.read(&BuildRef::new("app", 1)).await.expect("record");
+        let task = older.task.expect("the older build had started");
+        i.runner.wait(&task).await;
+        service::finalize(ports, &BuildRef::new("app", 1), None).await.expect("finalized");
+        i.runner.stop_all();
+    });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "the older build was stopped, not waited for"
+    );
+    let older = i.record(1);
+    assert_eq!(older.state, BuildState::Stopped, "{older:?}");
+    let posted = i.statuses.posted();
+    let error = posted.iter().find(|s| s.state == CommitState::Error).expect("an error status");
+    assert!(
+        error.description.starts_with("Build stopped for project app: superseded by "),
+        "{}",
+        error.description
+    );
+}

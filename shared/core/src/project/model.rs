@@ -218,4 +218,8 @@ pub struct KilnSettings {
     /// `skipCiMarkers` (default true).
     #[serde(default)]
     pub skip_ci_markers: Option<bool>,
+    /// `supersede` (default false): a newer push to the same branch, or a new head of the same
+    /// pull request, stops this project's older builds of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersede: Option<bool>,
 }

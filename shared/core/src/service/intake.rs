@@ -242,7 +242,10 @@ pub async fn start_accepted(ports: Ports<'_>, accepted: AcceptedBuild) -> Build 
             let conclusion = Conclusion::Forced { state: BuildState::Failed, reason };
             conclude(ports, &at, conclusion).await.map_err(|e| crate::error_chain(&e))
         }
-        None => launch(ports, build.clone(), &project).await.map_err(|e| crate::error_chain(&e)),
+        None => {
+            super::supersede::supersede_older(ports, &build, &project).await;
+            launch(ports, build.clone(), &project).await.map_err(|e| crate::error_chain(&e))
+        }
     };
     match result {
         Ok(b) => b,

@@ -18,6 +18,7 @@ mod finalize;
 mod intake;
 mod launch;
 mod report;
+mod supersede;
 mod sweep;
 
 use crate::ports::{BuildStore, Clock, SourceHost, StatusReporter, TaskRunner};
@@ -31,6 +32,7 @@ pub use intake::{
 };
 pub use launch::{LaunchError, launch};
 pub use report::report_status;
+pub use supersede::supersede_older;
 pub use sweep::{SweepPolicy, SweepReport, sweep};
 
 /// The ports the services talk to.

@@ -25,7 +25,8 @@ pub fn describe(project: &str, state: BuildState, reason: Option<&str>) -> Strin
         BuildState::Stopped => format!("Build stopped for project {project}"),
         BuildState::Fault => format!("Build could not run for project {project}"),
     };
-    let text = match (state.is_terminal(), reason.map(str::trim).filter(|r| !r.is_empty())) {
+    let failed = state.is_terminal() && state != BuildState::Succeeded;
+    let text = match (failed, reason.map(str::trim).filter(|r| !r.is_empty())) {
         (true, Some(reason)) => format!("{head}: {}", reason.replace(['\n', '\r'], " ")),
         (true, None) if state == BuildState::TimedOut => format!("{head}: timed out"),
         _ => head,
