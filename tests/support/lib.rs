@@ -1,7 +1,11 @@
-//! Helpers shared by kiln's end-to-end tests: where the shared corpora are, the kiln binary,
-//! files of temporary projects, objects of the local store.
+//! Helpers shared by kiln's end-to-end tests: where the shared corpora are, the workspace's
+//! binaries, files of temporary projects, objects of the local store, git repositories, a
+//! running `kiln serve` and a small HTTP client.
 
 use std::path::PathBuf;
+
+pub mod http;
+pub mod serve;
 
 /// The folder of real-world inputs (`../shared/corpora` beside the repository), or `None`
 /// with a message on stderr when this checkout has no `../shared` beside it.
@@ -15,23 +19,33 @@ pub fn corpora() -> Option<PathBuf> {
     }
 }
 
-/// The `kiln` binary of this workspace, built once for these tests.
+/// A binary of this workspace (`kiln`, `kiln-agent`): the one `cargo test` built beside the
+/// test executables (`target/<profile>/`), or, when a test runs on its own and it is missing,
+/// built once with `cargo build`.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().and_then(std::path::Path::parent).map(|d| d.join(name)));
+    if let Some(path) = beside.filter(|p| p.is_file()) {
+        return path;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--bin", name])
+        .current_dir(&root)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building {name} failed");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `kiln` binary of this workspace.
 pub fn kiln() -> std::process::Command {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "kiln", "--bin", "kiln"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building kiln failed");
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        target.join("debug").join(format!("kiln{}", std::env::consts::EXE_SUFFIX))
-    });
-    std::process::Command::new(bin)
+    std::process::Command::new(BIN.get_or_init(|| workspace_binary("kiln")))
 }
 
 /// Writes `files` (path relative to `root`, content) under `root`, making directories as needed.

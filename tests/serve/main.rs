@@ -1,0 +1,5 @@
+//! `kiln serve` end to end: the real binary on loopback, signed deliveries in, builds run by
+//! the agent binary from git repositories, statuses, pages and the API out.
+
+mod pages;
+mod support;
