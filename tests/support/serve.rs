@@ -15,6 +15,7 @@ use crate::http::{Response, request};
 pub const SECRET: &str = "it's a secret to everybody";
 
 /// A running `kiln serve`.
+#[derive(Debug)]
 pub struct Serve {
     child: Child,
     /// Where it listens.
