@@ -9,6 +9,7 @@ pub mod build;
 pub mod buildspec;
 pub mod cache;
 pub mod diagnostic;
+pub mod limits;
 pub mod logs;
 pub mod ports;
 pub mod project;
