@@ -16,3 +16,4 @@ pub use resolve::{Extra, Intake, IntakeError, Resolution, Resolver, ResolverErro
 pub use settings::{
     ForkPolicy, SKIP_MARKERS, Settings, project_repository, repository_key, skip_marker,
 };
+pub use validate::is_project_name;

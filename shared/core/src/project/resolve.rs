@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::catalog::Catalog;
-use super::filter::{FilterGroups, FilterInput, FilterType, Verdict};
+use super::filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
 use super::request::{BuildRequest, WebhookBuild};
 use super::settings::{ForkPolicy, Settings, project_repository, skip_marker};
 use crate::ports::{PortError, PullRequestDetails, SourceHost};
@@ -47,7 +47,15 @@ pub struct Resolution {
     pub skipped: Vec<Skipped>,
 }
 
-/// A project's filter groups are invalid.
+/// The last line of a regex error, without `error: `: the part that says what is wrong.
+pub(super) fn regex_message(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text.lines().last().unwrap_or_default().trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_owned()
+}
+
+/// A project's filter groups (or its legacy `branchFilter`) are invalid: the resolver never
+/// reads an uncompilable filter as "no filter".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("project {project}: {source}")]
 pub struct ResolverError {
@@ -114,7 +122,16 @@ impl Resolver {
                 .filter(|w| w.filter_groups.is_empty())
                 .and_then(|w| w.branch_filter.as_deref())
                 .filter(|b| !b.is_empty())
-                .and_then(|b| Regex::new(b).ok());
+                .map(|b| {
+                    Regex::new(b).map_err(|e| ResolverError {
+                        project: p.name.clone(),
+                        source: FilterError::BranchFilter {
+                            pattern: b.to_owned(),
+                            message: regex_message(&e),
+                        },
+                    })
+                })
+                .transpose()?;
             r.by_repo.entry(repo).or_default().push(r.candidates.len());
             r.candidates.push(Candidate {
                 name: p.name.clone(),
@@ -342,4 +359,36 @@ fn filter_input<'a>(
         Trigger::Ping { .. } | Trigger::Ignored { .. } => {}
     }
     input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::{Project, ProjectSource, Webhook};
+
+    fn project(branch_filter: &str) -> Project {
+        Project {
+            name: "app".into(),
+            source: Some(ProjectSource {
+                location: Some("https://github.com/o/r".into()),
+                ..ProjectSource::default()
+            }),
+            webhook: Some(Webhook {
+                branch_filter: Some(branch_filter.into()),
+                ..Webhook::default()
+            }),
+            ..Project::default()
+        }
+    }
+
+    #[test]
+    fn an_uncompilable_branch_filter_is_never_read_as_no_filter() {
+        let catalog = Catalog { projects: vec![project("^(main")], warnings: Vec::new() };
+        let err = Resolver::new(&catalog).expect_err("an invalid branchFilter");
+        assert_eq!(err.project, "app");
+        assert!(matches!(err.source, FilterError::BranchFilter { .. }), "{err}");
+        assert!(err.to_string().starts_with("project app: branchFilter \"^(main\" is not a valid"));
+        let valid = Catalog { projects: vec![project("^main$")], warnings: Vec::new() };
+        assert!(Resolver::new(&valid).is_ok());
+    }
 }

@@ -9,7 +9,7 @@ use super::super::keys::{
     MATRIX_DYNAMIC_ENV, MATRIX_STATIC,
 };
 use super::super::model::{Batch, BatchEnv, BatchKind, BatchTask, BuildMatrix};
-use super::env::{reserved, variable_value, variables};
+use super::env::{nul_in_name, reserved, variable_value, variables};
 use super::reader::Reader;
 
 const SHAPES: [&str; 3] = ["build-list", "build-graph", "build-matrix"];
@@ -269,7 +269,7 @@ fn dynamic_variables(r: &mut Reader, node: &Node, path: &str) -> Vec<(String, Ve
     };
     let mut out = Vec::new();
     for (name, value, key_pos) in entries {
-        if reserved(r, name, key_pos, path) {
+        if reserved(r, name, key_pos, path) || nul_in_name(r, name, key_pos, path) {
             continue;
         }
         let p = child_path(path, name);

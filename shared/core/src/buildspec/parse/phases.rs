@@ -139,6 +139,15 @@ fn commands(
                     } else {
                         r.help(format!("quote it: - \"{}\"", s.text));
                     }
+                } else if s.text.contains('\0') {
+                    r.error(
+                        item.pos,
+                        &item_path,
+                        format!(
+                            "{label}[{i}] contains a NUL character, which no shell can be given"
+                        ),
+                    );
+                    r.help("remove the `\\0` escape from the command");
                 } else {
                     out.push(Command { text: s.text.clone(), position: item.pos });
                 }

@@ -164,6 +164,10 @@ case!(
 );
 case!(single_string_as_list, "version: 0.2\nphases: {}\nartifacts:\n  files: out.zip\n");
 case!(
+    nul_characters_in_variables_and_commands,
+    "version: 0.2\nenv:\n  variables:\n    OK: fine\n    BAD: \"a\\0b\"\n    \"N\\0\": x\nbatch:\n  build-matrix:\n    dynamic:\n      env:\n        variables:\n          V: [\"\\0\", ok]\nphases:\n  build:\n    commands:\n      - \"echo \\0\"\n"
+);
+case!(
     null_command_items,
     "version: 0.2\nphases:\n  build:\n    commands:\n      - echo a\n      -\n      - # was: make lint\n      - ~\n      - echo b\n    finally:\n      -\n"
 );
