@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod input;
+mod print;
 mod resolve;
 mod run;
 mod schema;
