@@ -7,7 +7,7 @@
 //! booleans). Anchors and aliases are resolved and `<<` merge keys are applied while the
 //! tree is built; custom tags (`!join`, `!Ref`) are kept but otherwise ignored.
 //!
-//! The tree is bounded (see [`parse`]): nesting depth, node count and the text that aliases
+//! The tree is bounded (see [`parse()`]): nesting depth, node count and the text that aliases
 //! expand to, so a hostile text is a `line:col` error rather than a stack overflow or an
 //! exhausted memory.
 
