@@ -150,6 +150,9 @@ const SCHEMA_CASES: &[&str] = &[
     "version: 0.2\nenv:\n  variables:\n    A: [x]\nphases: {}\n",
     "version: 0.2\nenv:\n  variables: [A]\nphases: {}\n",
     "version: 0.2\nproxy:\n  logs: on\nphases: {}\n",
+    "version: 0.2\nphases:\n  build:\n    commands:\n      -\n      - make\n      - # off\n",
+    "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      - env:\n          variables:\n            A: [x]\n      - buildspec: [b.yml]\n",
+    "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      - [x]\n",
 ];
 
 /// The schema accepts what the parser accepts and rejects what it rejects, over the corpus

@@ -201,14 +201,140 @@ fn a_wrong_type_in_the_catalog_is_shown_at_its_line() {
     if kiln_tests::corpora().is_none() {
         return;
     }
-    let f = Fixture::new("- name: a\n  timeoutInMinutes: soon\n");
+    let f = Fixture::new("- name: app\n  timeoutInMinutes: soon\n");
     let out = f.resolve("octokit__push__5.json", "push", &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "catalog.yaml:2:21: error: project a: timeoutInMinutes must be a whole number"
+            "catalog.yaml:2:21: error: project app: timeoutInMinutes must be a whole number"
         ),
         "{stderr}"
     );
+}
+
+/// A push to `o/r` on branch `main`, in GitHub's shape (only the fields kiln reads).
+const PUSH: &str = r#"{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000",
+  "after":"1111111111111111111111111111111111111111","created":true,"deleted":false,
+  "forced":false,"commits":[],"head_commit":{"message":"change"},
+  "repository":{"full_name":"o/r","html_url":"https://github.com/o/r"},"sender":{"id":7}}"#;
+
+fn resolve_push(catalog: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).expect("catalog");
+    std::fs::write(dir.path().join("push.json"), PUSH).expect("event");
+    kiln()
+        .arg("resolve")
+        .arg("--config")
+        .arg(dir.path().join("catalog.yaml"))
+        .arg("--event")
+        .arg(dir.path().join("push.json"))
+        .args(["--event-name", "push"])
+        .args(extra)
+        .output()
+        .expect("run kiln")
+}
+
+const TWO_HOSTS: &str = "- name: on-github\n  source: {location: 'git@github.com:o/r.git'}\n  webhook: {}\n- name: on-gitlab\n  source: {location: 'https://gitlab.example.com/o/r'}\n  webhook: {}\n";
+
+#[test]
+fn a_project_on_another_host_does_not_build() {
+    let out = resolve_push(TWO_HOSTS, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("build on-github: source version"), "{stdout}");
+    assert!(
+        stdout.contains("skip on-gitlab: the project watches another host: its source.location is on gitlab.example.com, deliveries come from github.com"),
+        "{stdout}"
+    );
+    let ghe = resolve_push(TWO_HOSTS, &["--json", "--github-host", "gitlab.example.com"]);
+    let v = json_of(&ghe);
+    let projects: Vec<&str> = v["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .filter_map(|b| b["project"].as_str())
+        .collect();
+    assert_eq!(projects, ["on-gitlab"]);
+}
+
+#[test]
+fn an_invalid_branch_filter_is_a_configuration_error() {
+    let catalog = "- name: app\n  source: {location: 'https://github.com/o/r'}\n  webhook:\n    branchFilter: '^(main'\n";
+    let out = resolve_push(catalog, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("catalog.yaml:4:19: error: project app: branchFilter \"^(main\" is not a valid regular expression"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_endless_event_file_is_refused_at_the_delivery_cap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("catalog.yaml"), TWO_HOSTS).expect("catalog");
+    let out = kiln()
+        .arg("resolve")
+        .arg("--config")
+        .arg(dir.path().join("catalog.yaml"))
+        .args(["--event", "/dev/zero", "--event-name", "push"])
+        .output()
+        .expect("run kiln");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read /dev/zero: the delivery body is larger than 25 MiB"),
+        "{stderr}"
+    );
+    let out = kiln()
+        .args(["resolve", "--config", "/dev/zero", "--event", "/dev/null", "--event-name", "push"])
+        .output()
+        .expect("run kiln");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read /dev/zero: the project catalog is larger than 16 MiB"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_deeply_nested_catalog_is_an_error_not_a_crash() {
+    let catalog = format!("- name: app\n  tags:\n    - {}x\n", "- ".repeat(200_000));
+    let out = resolve_push(&catalog, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("lists and mappings nest more than 128 levels deep"), "{stderr}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_status_of_a_closed_pipe() {
+    use std::process::Stdio;
+    // 2,000 projects that all build: far more output than a pipe holds.
+    let catalog: String = (0..2_000)
+        .map(|i| format!("- name: project-{i}\n  source: {{location: 'https://github.com/o/r'}}\n  webhook: {{}}\n"))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).expect("catalog");
+    std::fs::write(dir.path().join("push.json"), PUSH).expect("event");
+    for json in [false, true] {
+        let mut cmd = kiln();
+        cmd.arg("resolve")
+            .arg("--config")
+            .arg(dir.path().join("catalog.yaml"))
+            .arg("--event")
+            .arg(dir.path().join("push.json"))
+            .args(["--event-name", "push"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child =
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run kiln");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "json={json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "json={json}: {stderr}");
+        assert!(stderr.is_empty(), "json={json}: {stderr}");
+    }
 }

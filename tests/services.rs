@@ -21,6 +21,7 @@ use kiln_local::{
     RecordingStatusReporter,
 };
 use kiln_tests::GitRepo;
+use kiln_tests::git_http::GitHttp;
 use secrecy::SecretString;
 
 const SECRET: &str = "s3cret-webhook";
@@ -31,7 +32,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 struct Installation {
     _dir: tempfile::TempDir,
-    repo: GitRepo,
+    _git: GitHttp,
+    url: String,
+    _repo: GitRepo,
     sha: String,
     data: PathBuf,
     builds: Arc<FsBuildStore>,
@@ -47,11 +50,13 @@ impl Installation {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = GitRepo::new(dir.path(), "octo/repo");
         let sha = repo.commit(&[("buildspec.yml", buildspec), ("README", "hi\n")], "first");
+        let git = GitHttp::start(&repo.root());
+        let url = git.url("octo/repo");
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("data");
         let catalog = load_catalog(&format!(
             "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  artifacts: {{type: NO_ARTIFACTS}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: PUSH}}\n",
-            repo.url()
+            url
         ))
         .expect("catalog");
         let builds = Arc::new(FsBuildStore::new(&data));
@@ -67,14 +72,16 @@ impl Installation {
         };
         Self {
             source: LocalSourceHost::new(Some(repo.work.clone()), None),
-            repo,
+            _repo: repo,
             sha,
             data,
             builds,
             runner,
             statuses: RecordingStatusReporter::new(),
-            projects: Projects::new(catalog).expect("projects"),
+            projects: Projects::with_host(catalog, "127.0.0.1").expect("projects"),
             settings,
+            _git: git,
+            url,
             _dir: dir,
         }
     }
@@ -95,7 +102,7 @@ impl Installation {
             "before": "0000000000000000000000000000000000000000",
             "after": self.sha,
             "created": true,
-            "repository": {"full_name": "octo/repo", "clone_url": self.repo.url()},
+            "repository": {"full_name": "octo/repo", "clone_url": self.url},
             "sender": {"id": 583231, "login": "octocat"},
             "head_commit": {"message": "first"},
             "commits": [{"added": ["buildspec.yml"], "modified": [], "removed": []}],
@@ -349,10 +356,13 @@ fn a_newer_push_supersedes_the_older_build_of_the_branch_when_asked() {
     let i = Installation::new("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 30\n");
     let catalog = load_catalog(&format!(
         "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  artifacts: {{type: NO_ARTIFACTS}}\n  kiln: {{supersede: true}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: PUSH}}\n",
-        i.repo.url()
+        i.url
     ))
     .expect("catalog");
-    let i = Installation { projects: Projects::new(catalog).expect("projects"), ..i };
+    let i = Installation {
+        projects: Projects::with_host(catalog, "127.0.0.1").expect("projects"),
+        ..i
+    };
     let body = i.push();
     let rt = runtime();
     let headers = |delivery: &str| {

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod clean;
+mod input;
 mod logging;
-mod output;
+mod print;
 mod resolve;
 mod run;
 mod runs;

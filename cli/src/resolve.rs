@@ -5,15 +5,29 @@
 //! message are not in its payload: pass them with `--changed-files FILE` (one path per line)
 //! and `--commit-message TEXT`; without them, a filter group that needs them does not build
 //! and the output says why. Exit codes: 0 when the delivery was resolved (even when nothing
-//! builds), 2 on usage, configuration or I/O errors.
+//! builds), 2 on usage, configuration or I/O errors, 141 when stdout is closed early
+//! (`kiln resolve | head`, see [`crate::print`]).
+//!
+//! Every input is read with its size limit before it is buffered: the catalog with
+//! [`CATALOG`], the delivery with GitHub's 25 MB cap ([`DELIVERY_BODY`]), the changed files
+//! with [`CHANGED_FILES`]. Projects build only when their `source.location` is on
+//! `--github-host` (default `github.com`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kiln_agent::error_text::error_chain;
-use kiln_core::project::{Extra, Resolution, Resolver, load_catalog};
+use kiln_core::limits::{CATALOG, DELIVERY_BODY, Limit};
+use kiln_core::project::{DEFAULT_GITHUB_HOST, Extra, Resolution, Resolver, load_catalog};
 use kiln_core::webhook::{Delivery, parse};
 use serde_json::json;
+
+use crate::input::{read_file, reason};
+use crate::print;
+
+/// The list of a pull request's changed files (`--changed-files`): GitHub lists at most
+/// 3,000 files of a pull request, far below this.
+pub const CHANGED_FILES: Limit = Limit { what: "changed-files list", bytes: 16 << 20 };
 
 /// Arguments of `kiln resolve`.
 #[derive(Debug, clap::Args)]
@@ -39,29 +53,33 @@ pub struct Args {
     /// The delivery's User-Agent, which becomes CODEBUILD_INITIATOR.
     #[arg(long, value_name = "UA")]
     user_agent: Option<String>,
+    /// The GitHub web host the delivery comes from (a GitHub Enterprise Server's host name):
+    /// projects whose source.location is on another host do not build.
+    #[arg(long, value_name = "HOST", default_value = DEFAULT_GITHUB_HOST)]
+    github_host: String,
 }
 
 /// Runs `kiln resolve`.
 pub fn run(args: &Args) -> ExitCode {
     match resolve(args) {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(text) => match print::stdout(|out| writeln!(out, "{text}")) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => error.exit_code("resolve", 2),
+        },
         Err(message) => {
-            eprintln!("kiln resolve: {message}");
+            print::note(&format!("kiln resolve: {message}"));
             ExitCode::from(2)
         }
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, String> {
+    read_file(path, limit).map_err(|e| format!("cannot read {}: {}", path.display(), reason(&e)))
 }
 
 fn resolve(args: &Args) -> Result<String, String> {
     let config_name = args.config.display().to_string();
-    let text = String::from_utf8(read(&args.config)?)
+    let text = String::from_utf8(read(&args.config, CATALOG)?)
         .map_err(|_| format!("{config_name} is not UTF-8"))?;
     let catalog = load_catalog(&text).map_err(|e| {
         let lines: Vec<String> =
@@ -69,10 +87,11 @@ fn resolve(args: &Args) -> Result<String, String> {
         format!("invalid catalog\n{}", lines.join("\n"))
     })?;
     for w in &catalog.warnings {
-        eprintln!("{}", w.render(&config_name, &text));
+        print::note(&w.render(&config_name, &text));
     }
-    let resolver = Resolver::new(&catalog).map_err(|e| format!("{config_name}: {e}"))?;
-    let body = read(&args.event)?;
+    let resolver = Resolver::with_host(&catalog, &args.github_host)
+        .map_err(|e| format!("{config_name}: {e}"))?;
+    let body = read(&args.event, DELIVERY_BODY)?;
     let mut delivery = Delivery::unsigned(&args.event_name, &body)
         .map_err(|e| format!("{}: {}", args.event.display(), error_chain(&e)))?;
     delivery.user_agent.clone_from(&args.user_agent);
@@ -80,7 +99,7 @@ fn resolve(args: &Args) -> Result<String, String> {
         .map_err(|e| format!("{}: {}", args.event.display(), error_chain(&e)))?;
     let files: Option<Vec<String>> = match &args.changed_files {
         Some(p) => Some(
-            String::from_utf8_lossy(&read(p)?)
+            String::from_utf8_lossy(&read(p, CHANGED_FILES)?)
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())

@@ -65,5 +65,8 @@ pub fn run(args: &Args) -> ExitCode {
             log.display()
         ));
     }
-    crate::output::print(&out)
+    match crate::print::stdout(|w| w.write_all(out.as_bytes())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit_code("runs", 2),
+    }
 }

@@ -1,12 +1,21 @@
 //! `kiln validate`: checks buildspec files and prints every problem with its line and column.
+//!
+//! Each file (or standard input) is read with the buildspec size limit
+//! ([`kiln_core::limits::BUILDSPEC`]) before it is buffered; a larger one is unreadable
+//! (exit 2) with a message naming the file and the limit. A closed stdout ends the command
+//! quietly ([`crate::print`]).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kiln_core::buildspec::{Parsed, parse};
 use kiln_core::diagnostic::{Diagnostic, Position};
+use kiln_core::limits::{BUILDSPEC, read_limited};
 use serde_json::json;
+
+use crate::input::{read_file, reason};
+use crate::print;
 
 /// Arguments of `kiln validate`.
 #[derive(Debug, clap::Args)]
@@ -47,29 +56,27 @@ pub fn run(args: &Args) -> ExitCode {
     let mut unreadable = 0usize;
     for path in &args.files {
         let (name, bytes) = if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            ("<stdin>".to_owned(), std::io::stdin().read_to_end(&mut bytes).map(|_| bytes))
+            ("<stdin>".to_owned(), read_limited(std::io::stdin().lock(), BUILDSPEC))
         } else {
-            (path.display().to_string(), std::fs::read(path))
+            (path.display().to_string(), read_file(path, BUILDSPEC))
         };
         match bytes {
             Ok(bytes) => checked.push(check(name, bytes)),
             Err(error) => {
-                eprintln!("kiln validate: cannot read {name}: {error}");
+                print::note(&format!("kiln validate: cannot read {name}: {}", reason(&error)));
                 unreadable += 1;
             }
         }
     }
     let printed = match args.format {
-        Format::Text => print_text(&checked),
-        Format::Json => print_json(&checked),
+        Format::Text => print::stdout(|out| print_text(out, &checked)),
+        Format::Json => print::stdout(|out| print_json(out, &checked)),
     };
     if let Err(error) = printed {
-        eprintln!("kiln validate: cannot write the result: {error}");
-        return ExitCode::from(2);
+        return error.exit_code("validate", 2);
     }
     if args.format == Format::Text {
-        eprintln!("{}", summary(&checked, unreadable));
+        print::note(&summary(&checked, unreadable));
     }
     if unreadable > 0 {
         ExitCode::from(2)
@@ -105,17 +112,16 @@ fn check(name: String, bytes: Vec<u8>) -> Checked {
     }
 }
 
-fn print_text(checked: &[Checked]) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_text(out: &mut dyn Write, checked: &[Checked]) -> std::io::Result<()> {
     for c in checked {
         for d in &c.parsed.diagnostics {
             writeln!(out, "{}\n", d.render(&c.name, &c.text))?;
         }
     }
-    out.flush()
+    Ok(())
 }
 
-fn print_json(checked: &[Checked]) -> std::io::Result<()> {
+fn print_json(out: &mut dyn Write, checked: &[Checked]) -> std::io::Result<()> {
     let files: Vec<serde_json::Value> = checked
         .iter()
         .map(|c| {
@@ -137,10 +143,8 @@ fn print_json(checked: &[Checked]) -> std::io::Result<()> {
             json!({"file": c.name, "valid": c.parsed.is_valid(), "diagnostics": diagnostics})
         })
         .collect();
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &files)?;
-    writeln!(out)?;
-    out.flush()
+    serde_json::to_writer_pretty(&mut *out, &files)?;
+    writeln!(out)
 }
 
 /// `kiln validate: 3 files: 2 valid, 1 invalid; 1 error, 4 warnings`.

@@ -123,3 +123,98 @@ fn non_utf8_file_is_invalid() {
         .code(1)
         .stdout(predicate::str::contains(":3:1: error: the file is not UTF-8 text"));
 }
+
+#[test]
+fn an_endless_input_is_refused_at_the_buildspec_limit() {
+    kiln().args(["validate", "/dev/zero"]).assert().code(2).stderr(predicate::str::contains(
+        "cannot read /dev/zero: the buildspec is larger than 4 MiB",
+    ));
+    let zero = std::fs::File::open("/dev/zero").expect("/dev/zero");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("kiln"))
+        .args(["validate", "-"])
+        .stdin(zero)
+        .output()
+        .expect("kiln");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot read <stdin>: the buildspec is larger than 4 MiB"), "{stderr}");
+}
+
+#[test]
+fn a_directory_is_unreadable_not_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kiln()
+        .arg("validate")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Is a directory"));
+}
+
+#[test]
+fn deep_nesting_is_an_error_at_its_position_not_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - {}x\n",
+        "- ".repeat(200_000)
+    );
+    let file = write(&dir, "deep.yml", &text);
+    let out = kiln().arg("validate").arg(&file).assert().code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let head = format!(
+        "{}:5:{}: error: invalid YAML: lists and mappings nest more than 128 levels deep",
+        file.display(),
+        9 + 2 * 124
+    );
+    assert!(stdout.starts_with(&head), "{}", &stdout[..stdout.len().min(500)]);
+    assert!(stdout.len() < 2_000, "the 400 KB line is cut around the column");
+}
+
+#[test]
+fn null_command_items_are_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(
+        &dir,
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - make\n      -\n      - # make lint\n",
+    );
+    let out = kiln().arg("validate").arg(&file).assert().code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let name = file.display().to_string();
+    let heads: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&name)).collect();
+    assert_eq!(
+        heads,
+        [
+            format!(
+                "{name}:6:7: warning: Commands[1] is empty: YAML reads this item as null; CodeBuild skips it, and so does kiln"
+            ),
+            format!(
+                "{name}:7:7: warning: Commands[2] is empty: YAML reads this item as null; CodeBuild skips it, and so does kiln"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_the_status_of_a_closed_pipe() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Enough diagnostics (about 1 MB) that kiln must block on the pipe until it is closed.
+    let keys: String = (0..5_000).map(|i| format!("unknown_key_{i}: x\n")).collect();
+    let file = write(&dir, "noisy.yml", &format!("version: 0.2\nphases: {{}}\n{keys}"));
+    let bin = assert_cmd::cargo::cargo_bin("kiln");
+    for format in ["text", "json"] {
+        let mut child = std::process::Command::new(&bin)
+            .args(["validate", "--format", format])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kiln");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: nothing is said about the closed pipe: {stderr}");
+    }
+}

@@ -3,3 +3,4 @@
 
 mod pages;
 mod support;
+mod webhook;

@@ -3,12 +3,15 @@
 use std::path::PathBuf;
 
 use kiln_tests::GitRepo;
+use kiln_tests::git_http::GitHttp;
 pub use kiln_tests::serve::Serve;
 
 /// A temporary installation: a git repository `octo/repo`, a catalog, a data directory.
 pub struct Site {
     /// Keeps the directory.
     pub dir: tempfile::TempDir,
+    /// Serves the repository over git's smart HTTP.
+    pub git: GitHttp,
     /// The repository.
     pub repo: GitRepo,
     /// Its head.
@@ -22,12 +25,13 @@ impl Site {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = GitRepo::new(dir.path(), "octo/repo");
         let sha = repo.commit(files, "first commit");
+        let git = GitHttp::start(&repo.root());
         let catalog = format!(
             "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: PUSH}}\n{extra}",
-            repo.url()
+            git.url("octo/repo")
         );
         std::fs::write(dir.path().join("catalog.yml"), catalog).expect("catalog");
-        Self { dir, repo, sha }
+        Self { dir, git, repo, sha }
     }
 
     /// The catalog file.
@@ -45,9 +49,15 @@ impl Site {
         self.dir.path().join(name)
     }
 
-    /// Starts `kiln serve` on this site.
+    /// Starts `kiln serve` on this site; GitHub's API is `github_api` (a fake GitHub on
+    /// loopback, whose host is the repository's), unless `args` names another.
     pub fn serve(&self, env: &[(&str, &str)], args: &[&str]) -> Serve {
-        Serve::start(&self.catalog(), &self.data(), env, args)
+        let mut all = vec!["--github-api", "http://127.0.0.1:9"];
+        if args.contains(&"--github-api") {
+            all.clear();
+        }
+        all.extend_from_slice(args);
+        Serve::start(&self.catalog(), &self.data(), env, &all)
     }
 
     /// A push of `sha` to `main`.
@@ -57,7 +67,7 @@ impl Site {
             "before": "0000000000000000000000000000000000000000",
             "after": sha,
             "created": true,
-            "repository": {"full_name": "octo/repo", "clone_url": self.repo.url()},
+            "repository": {"full_name": "octo/repo", "clone_url": self.git.url("octo/repo")},
             "sender": {"id": 583231, "login": "octocat"},
             "head_commit": {"id": sha, "message": "first commit"},
             "commits": [{"added": ["buildspec.yml"], "modified": [], "removed": []}],

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod git_http;
 pub mod http;
 pub mod serve;
 
@@ -95,6 +96,15 @@ pub struct GitRepo {
 }
 
 impl GitRepo {
+    /// The directory of bare repositories (`root/git`) a [`git_http::GitHttp`] serves.
+    pub fn root(&self) -> PathBuf {
+        self.bare
+            .parent()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     /// A new repository `owner/name` under `root` (bare copy at `root/git/owner/name.git`).
     pub fn new(root: &std::path::Path, full_name: &str) -> Self {
         let work = root.join("work").join(full_name);

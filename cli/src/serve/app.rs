@@ -60,8 +60,10 @@ impl App {
         for w in &catalog.warnings {
             eprintln!("{}", w.render_with_path(&file, &text));
         }
-        let projects =
-            Projects::new(catalog).map_err(|e| ServeError::Catalog(format!("{file}: {e}")))?;
+        let host = kiln_core::project::github_host_of_api_url(&config.github_api)
+            .unwrap_or_else(|| kiln_core::project::DEFAULT_GITHUB_HOST.to_owned());
+        let projects = Projects::with_host(catalog, &host)
+            .map_err(|e| ServeError::Catalog(format!("{file}: {e}")))?;
         let (statuses, source, credentials) = github(config)?;
         let (ended_tx, ended_rx) = mpsc::unbounded_channel();
         let runner = ProcessTaskRunner::new(

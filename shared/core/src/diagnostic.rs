@@ -120,12 +120,10 @@ impl Diagnostic {
         if let Some(line) = source.lines().nth(line_no.saturating_sub(1)).filter(|_| line_no > 0) {
             let gutter = line_no.to_string();
             let pad = " ".repeat(gutter.len());
-            let caret_at: String = line
-                .chars()
-                .take((self.position.column as usize).saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            out.push_str(&format!("\n{pad} |\n{gutter} | {line}\n{pad} | {caret_at}^"));
+            let (shown, before) = excerpt(line, (self.position.column as usize).saturating_sub(1));
+            let caret_at: String =
+                before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            out.push_str(&format!("\n{pad} |\n{gutter} | {shown}\n{pad} | {caret_at}^"));
         }
         if let Some(help) = &self.help {
             out.push_str(&format!("\n  = help: {help}"));
@@ -138,6 +136,30 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.position, self.severity, self.message)
     }
+}
+
+/// The longest source line shown whole under a diagnostic, in characters.
+const MAX_SHOWN: usize = 160;
+
+/// The part of `line` to show under a diagnostic at the 0-based character `column`, and the
+/// shown text before the caret. A line longer than [`MAX_SHOWN`] characters (a minified or
+/// generated file) is cut to a window around the column, each cut marked with `…`.
+fn excerpt(line: &str, column: usize) -> (String, String) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= MAX_SHOWN {
+        let before = chars.iter().take(column).collect();
+        return (line.to_owned(), before);
+    }
+    let column = column.min(chars.len());
+    let start = column.saturating_sub(MAX_SHOWN / 2).min(chars.len() - MAX_SHOWN);
+    let end = start + MAX_SHOWN;
+    let mark = |cut: bool| if cut { "…" } else { "" };
+    let shown: String = chars[start..end].iter().collect();
+    let before: String = chars[start..column].iter().collect();
+    (
+        format!("{}{shown}{}", mark(start > 0), mark(end < chars.len())),
+        format!("{}{before}", mark(start > 0)),
+    )
 }
 
 /// Appends `.key` or `[index]` to a YAML path.
@@ -173,6 +195,24 @@ mod tests {
         );
         let top = Diagnostic::error(Position::new(1, 1), "", "bad");
         assert_eq!(top.render_with_path("c.yml", "x"), top.render("c.yml", "x"));
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!("a: {}x{}", "[".repeat(1000), "]".repeat(1000));
+        let d = Diagnostic::error(Position::new(1, 504), "", "too deep");
+        let text = d.render("f", &line);
+        let shown: Vec<&str> = text.lines().collect();
+        assert_eq!(shown[2], format!("1 | …{}…", "[".repeat(160)));
+        assert_eq!(shown[3], format!("  | {}^", " ".repeat(81)));
+        let at_start = Diagnostic::error(Position::new(1, 1), "", "x").render("f", &line);
+        assert!(
+            at_start.lines().nth(2).is_some_and(|l| l.starts_with("1 | a: [[") && l.ends_with('…'))
+        );
+        let at_end = Diagnostic::error(Position::new(1, 2004), "", "x").render("f", &line);
+        assert!(
+            at_end.lines().nth(2).is_some_and(|l| l.starts_with("1 | …]]") && l.ends_with(']'))
+        );
     }
 
     #[test]

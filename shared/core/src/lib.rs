@@ -10,6 +10,7 @@ pub mod buildspec;
 pub mod cache;
 pub mod diagnostic;
 mod error_text;
+pub mod limits;
 pub mod logs;
 pub mod pages;
 pub mod ports;

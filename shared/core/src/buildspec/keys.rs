@@ -35,6 +35,8 @@ pub enum Shape {
     NamedSections(&'static [Key]),
     /// A list of sections with these keys.
     SectionList(&'static [Key]),
+    /// A section with these keys, or a list of them read as one (`build-matrix.dynamic`).
+    SectionOrList(&'static [Key]),
     /// `phases`: exactly the four phase names.
     Phases,
 }
@@ -219,7 +221,11 @@ pub const MATRIX_DYNAMIC: &[Key] = &[
 /// `build-matrix`.
 pub const MATRIX: &[Key] = &[
     key("static", Shape::Section(MATRIX_STATIC), "Settings of every build."),
-    key("dynamic", Shape::Section(MATRIX_DYNAMIC), "Values whose combinations become builds."),
+    key(
+        "dynamic",
+        Shape::SectionOrList(MATRIX_DYNAMIC),
+        "Values whose combinations become builds (a list of such mappings is read as one).",
+    ),
 ];
 
 /// `batch`.

@@ -310,6 +310,29 @@ pub struct Phase {
     pub commands: Vec<Command>,
     /// `finally`.
     pub finally: Vec<Command>,
+    /// Items of `commands` that YAML reads as null (a bare `-`, `- # comment`, `- ~`), which
+    /// CodeBuild skips: they are not in [`Phase::commands`]; the agent logs one line for each
+    /// where it would have run (see [`SkippedCommand::after`]).
+    pub skipped_commands: Vec<SkippedCommand>,
+    /// Items of `finally` that YAML reads as null, as [`Phase::skipped_commands`].
+    pub skipped_finally: Vec<SkippedCommand>,
+}
+
+/// A command item that YAML reads as null and CodeBuild skips.
+///
+/// Real long-lived buildspecs (AWS's own among them) hold a bare `-` or `- # comment` in
+/// their commands, and CodeBuild runs them: the item is passed over. kiln does the same, with
+/// a warning in `kiln validate`; the agent logs a line such as
+/// `Skipping empty command Commands[3] at line 12` when it reaches the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedCommand {
+    /// The item's index in the YAML list (CodeBuild's `Commands[<index>]`).
+    pub index: usize,
+    /// How many commands of the same list come before it: the agent reaches the item after
+    /// running that many (0: before the first).
+    pub after: usize,
+    /// Where the item is written (its `-`).
+    pub position: Position,
 }
 
 /// One command: a scalar of `commands` or `finally`, possibly several lines.

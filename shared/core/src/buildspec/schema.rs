@@ -92,7 +92,10 @@ fn shape(shape: Shape) -> Value {
             {"type": "array", "items": {"type": scalar_types(false)}},
             {"type": scalar_types(true)},
         ]}),
-        Shape::Commands => json!({"type": ["array", "null"], "items": {"type": "string"}}),
+        // A null item (a bare `-`) is skipped with a warning, as CodeBuild skips it.
+        Shape::Commands => {
+            json!({"type": ["array", "null"], "items": {"type": ["string", "null"]}})
+        }
         Shape::OnFailure => json!({
             "type": ["string", "null"],
             "pattern": "^(?:ABORT|CONTINUE|RETRY(?:-.+)?)$",
@@ -121,6 +124,10 @@ fn shape(shape: Shape) -> Value {
         Shape::SectionList(keys) => {
             json!({"type": ["array", "null"], "items": section(keys, false)})
         }
+        Shape::SectionOrList(keys) => json!({"anyOf": [
+            section(keys, true),
+            {"type": "array", "items": section(keys, false)},
+        ]}),
         Shape::Phases => {
             let mut properties = Map::new();
             for phase in PhaseName::ALL {

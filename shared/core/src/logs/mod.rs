@@ -2,6 +2,7 @@
 
 mod line;
 mod mask;
+mod prefixes;
 
 pub use line::{LogMessage, format_line};
 pub use mask::{Masker, mask_all};

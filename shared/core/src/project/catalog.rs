@@ -164,13 +164,13 @@ mod tests {
 
     #[test]
     fn one_project_a_list_or_wrapped() {
-        let one = load_catalog("name: a\n").expect("one");
+        let one = load_catalog("name: app\n").expect("one");
         assert_eq!(one.projects.len(), 1);
-        let list = load_catalog("- name: a\n- name: b\n").expect("list");
+        let list = load_catalog("- name: app\n- name: web\n").expect("list");
         assert_eq!(list.projects.len(), 2);
-        let wrapped = load_catalog(r#"{"projects": [{"name": "a", "timeoutInMinutes": 5}]}"#)
+        let wrapped = load_catalog(r#"{"projects": [{"name": "app", "timeoutInMinutes": 5}]}"#)
             .expect("wrapped");
-        assert_eq!(wrapped.get("a").and_then(|p| p.timeout_in_minutes), Some(5));
+        assert_eq!(wrapped.get("app").and_then(|p| p.timeout_in_minutes), Some(5));
     }
 
     fn errors_of(text: &str) -> Vec<String> {
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn invalid_values_name_their_path_and_position() {
-        let text = "projects:\n  - name: a\n    artifacts: {type: S3, packaging: RAR}\n    timeoutInMinutes: 3\n    cache: {type: DISK}\n    environment:\n      environmentVariables:\n        - {name: X, value: y, type: PLAIN}\n    kiln: {forkPullRequests: sometimes}\n";
+        let text = "projects:\n  - name: app\n    artifacts: {type: S3, packaging: RAR}\n    timeoutInMinutes: 3\n    cache: {type: DISK}\n    environment:\n      environmentVariables:\n        - {name: X, value: y, type: PLAIN}\n    kiln: {forkPullRequests: sometimes}\n";
         insta::assert_yaml_snapshot!(errors_of(text));
     }
 
@@ -207,15 +207,15 @@ mod tests {
 
     #[test]
     fn unknown_fields_warn_known_codebuild_fields_do_not() {
-        let text = "name: a\narn: arn:aws:codebuild:us-east-1:1:project/a\nserviceRole: r\ntimeoutInMinute: 60\nkiln: {forkPRs: never}\n";
+        let text = "name: app\narn: arn:aws:codebuild:us-east-1:1:project/app\nserviceRole: r\ntimeoutInMinute: 60\nkiln: {forkPRs: never}\n";
         let cat = load_catalog(text).expect("valid");
         let w: Vec<String> =
             cat.warnings.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
         assert_eq!(
             w,
             [
-                "timeoutInMinute: project a: unknown field \"timeoutInMinute\" is ignored",
-                "kiln.forkPRs: project a: unknown field \"forkPRs\" is ignored",
+                "timeoutInMinute: project app: unknown field \"timeoutInMinute\" is ignored",
+                "kiln.forkPRs: project app: unknown field \"forkPRs\" is ignored",
             ]
         );
         assert_eq!(cat.warnings[0].help.as_deref(), Some("did you mean \"timeoutInMinutes\"?"));
@@ -223,24 +223,60 @@ mod tests {
 
     #[test]
     fn duplicate_names_are_errors() {
-        assert_eq!(errors_of("- name: a\n- name: a\n").len(), 1);
+        assert_eq!(errors_of("- name: app\n- name: app\n").len(), 1);
+    }
+
+    #[test]
+    fn project_names_follow_codebuild_rule() {
+        let long = "n".repeat(256);
+        let text = format!(
+            "- name: ..\n- name: .\n- name: ''\n- name: a/b\n- name: \"a\\0b\"\n- name: x\n- name: -lead\n- name: {long}\n- name: ok-name_2\n- name: {}\n",
+            "m".repeat(255)
+        );
+        let errors = errors_of(&text);
+        let lines: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap_or("")).collect();
+        assert_eq!(lines, ["1:9", "2:9", "3:9", "4:9", "5:9", "6:9", "7:9", "8:9"], "{errors:#?}");
+        assert!(errors[0].contains("project name \"..\" is not valid"), "{}", errors[0]);
+        assert!(is_project_name_ok("ab") && is_project_name_ok("A1-b_c"));
+    }
+
+    fn is_project_name_ok(name: &str) -> bool {
+        super::super::validate::is_project_name(name)
+    }
+
+    #[test]
+    fn an_invalid_branch_filter_is_an_error_at_its_line() {
+        let text = "- name: app\n  webhook:\n    branchFilter: \"^(main\"\n- name: web\n  webhook:\n    branchFilter: \"^release/.*$\"\n";
+        insta::assert_yaml_snapshot!(errors_of(text));
+    }
+
+    #[test]
+    fn nul_in_an_environment_variable_is_an_error() {
+        let text = "name: app\nenvironment:\n  environmentVariables:\n    - {name: A, value: \"x\\0y\"}\n    - {name: \"B\\0\", value: ok}\n    - {name: C, value: fine}\n";
+        assert_eq!(
+            errors_of(text),
+            [
+                "4:24: environment.environmentVariables[0].value: project app: the environment variable value contains a NUL character, which no environment can hold",
+                "5:14: environment.environmentVariables[1].name: project app: the environment variable name contains a NUL character, which no environment can hold",
+            ]
+        );
     }
 
     #[test]
     fn bad_field_names_its_path() {
-        let err = load_catalog("projects:\n  - name: a\n    timeoutInMinutes: soon\n")
+        let err = load_catalog("projects:\n  - name: app\n    timeoutInMinutes: soon\n")
             .expect_err("bad type");
         assert!(err.to_string().contains("3:23: projects[0].timeoutInMinutes"), "{err}");
     }
 
     #[test]
     fn wrong_type_is_placed_at_its_line_and_column() {
-        let text = "projects:\n  - name: a\n    environment:\n      environmentVariables:\n        - {name: A, value: x}\n        - name: B\n          value: [1]\n";
+        let text = "projects:\n  - name: app\n    environment:\n      environmentVariables:\n        - {name: A, value: x}\n        - name: B\n          value: [1]\n";
         let err = load_catalog(text).expect_err("bad type");
         let d = &err.diagnostics()[0];
         assert_eq!(d.path, "projects[0].environment.environmentVariables[1].value");
         assert_eq!(d.position, Position::new(7, 18));
-        let one = load_catalog("name: a\ntimeoutInMinutes: soon\n").expect_err("bad type");
+        let one = load_catalog("name: app\ntimeoutInMinutes: soon\n").expect_err("bad type");
         assert_eq!(one.diagnostics()[0].position, Position::new(2, 19));
     }
 }

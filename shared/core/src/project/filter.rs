@@ -117,6 +117,14 @@ pub enum FilterError {
         /// The name as written.
         name: String,
     },
+    /// The legacy `branchFilter` is not a valid regular expression.
+    #[error("branchFilter {pattern:?} is not a valid regular expression: {message}")]
+    BranchFilter {
+        /// The pattern as written.
+        pattern: String,
+        /// The regex crate's explanation.
+        message: String,
+    },
     /// A pattern is not a valid regular expression.
     #[error("filter group {group}, filter {filter}: invalid regular expression: {message}")]
     Regex {

@@ -19,5 +19,8 @@ pub use model::*;
 pub use request::{BuildRequest, EnvVar, LocalEventError, request_for_local_event};
 pub use resolve::{Extra, Intake, IntakeError, Resolution, Resolver, ResolverError, Skipped};
 pub use settings::{
-    ForkPolicy, SKIP_MARKERS, Settings, project_repository, repository_key, skip_marker,
+    DEFAULT_GITHUB_HOST, ForkPolicy, RepositoryLocation, SKIP_MARKERS, Settings,
+    github_host_of_api_url, project_location, project_repository, repository_key,
+    repository_location, skip_marker,
 };
+pub use validate::is_project_name;

@@ -2,8 +2,12 @@
 //! [`BuildRequest`] per matching project.
 //!
 //! Order of the checks for each project whose `source.location` names the delivery's
-//! repository: webhook configured → filter groups → fork policy → draft pull requests → skip
-//! markers in the head commit message. Projects of other repositories are not mentioned.
+//! repository: host → webhook configured → filter groups → fork policy → draft pull requests
+//! → skip markers in the head commit message. Projects of other repositories are not
+//! mentioned. A resolver serves one GitHub web host ([`Resolver::with_host`]; `github.com`
+//! by default, a GitHub Enterprise Server's otherwise): a project whose location names the
+//! same `owner/name` on another host (`https://gitlab.example.com/o/r`) watches another
+//! repository, and is skipped saying so.
 //! A project without a `webhook` section never builds from deliveries, as in CodeBuild; one
 //! with a `webhook` but no filter groups builds on every event that has an EVENT type. The
 //! legacy `branchFilter` applies only when there are no filter groups, to the branch of
@@ -15,9 +19,11 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::catalog::Catalog;
-use super::filter::{FilterGroups, FilterInput, FilterType, Verdict};
+use super::filter::{FilterError, FilterGroups, FilterInput, FilterType, Verdict};
 use super::request::{BuildRequest, WebhookBuild};
-use super::settings::{ForkPolicy, Settings, project_repository, skip_marker};
+use super::settings::{
+    DEFAULT_GITHUB_HOST, ForkPolicy, RepositoryLocation, Settings, project_location, skip_marker,
+};
 use crate::ports::{PortError, PullRequestDetails, SourceHost};
 use crate::webhook::{
     Delivery, DeliveryHeaders, EventType, ParseError, RefKind, Trigger, VerifyError, event_type,
@@ -47,7 +53,15 @@ pub struct Resolution {
     pub skipped: Vec<Skipped>,
 }
 
-/// A project's filter groups are invalid.
+/// The last line of a regex error, without `error: `: the part that says what is wrong.
+pub(super) fn regex_message(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text.lines().last().unwrap_or_default().trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_owned()
+}
+
+/// A project's filter groups (or its legacy `branchFilter`) are invalid: the resolver never
+/// reads an uncompilable filter as "no filter".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("project {project}: {source}")]
 pub struct ResolverError {
@@ -61,6 +75,7 @@ pub struct ResolverError {
 #[derive(Debug, Clone)]
 struct Candidate {
     name: String,
+    location: RepositoryLocation,
     groups: Option<FilterGroups>,
     branch_filter: Option<Regex>,
     settings: Settings,
@@ -68,10 +83,18 @@ struct Candidate {
 
 /// A catalog ready to resolve deliveries: filter groups compiled, projects indexed by
 /// repository. Build it once and reuse it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Resolver {
     candidates: Vec<Candidate>,
     by_repo: HashMap<String, Vec<usize>>,
+    host: String,
+}
+
+impl Default for Resolver {
+    /// A resolver of no project, serving `github.com`.
+    fn default() -> Self {
+        Self { candidates: Vec::new(), by_repo: HashMap::new(), host: DEFAULT_GITHUB_HOST.into() }
+    }
 }
 
 /// What the pull request offers beyond its payload, when a source host was asked.
@@ -93,15 +116,28 @@ impl<'a> From<&'a PullRequestDetails> for Extra<'a> {
 }
 
 impl Resolver {
-    /// Compiles the catalog's filter groups and indexes its projects by repository.
+    /// Compiles the catalog's filter groups and indexes its projects by repository, for
+    /// deliveries from `github.com`.
     ///
     /// # Errors
     /// [`ResolverError`] for the first project with invalid filter groups (catalog validation
     /// reports all of them when the catalog loads).
     pub fn new(catalog: &Catalog) -> Result<Self, ResolverError> {
-        let mut r = Self::default();
+        Self::with_host(catalog, DEFAULT_GITHUB_HOST)
+    }
+
+    /// As [`Resolver::new`], for deliveries from the GitHub whose web host is `host`
+    /// (`github.com`, or a GitHub Enterprise Server's such as `ghe.example.com`; see
+    /// [`super::github_host_of_api_url`]): only projects whose `source.location` is on that
+    /// host build.
+    ///
+    /// # Errors
+    /// As [`Resolver::new`].
+    pub fn with_host(catalog: &Catalog, host: &str) -> Result<Self, ResolverError> {
+        let mut r = Self { host: host.to_owned(), ..Self::default() };
         for p in &catalog.projects {
-            let Some(repo) = project_repository(p) else { continue };
+            let Some(location) = project_location(p) else { continue };
+            let repo = location.key.clone();
             let groups = match &p.webhook {
                 None => None,
                 Some(w) => Some(FilterGroups::compile(&w.filter_groups).map_err(|mut e| {
@@ -114,10 +150,20 @@ impl Resolver {
                 .filter(|w| w.filter_groups.is_empty())
                 .and_then(|w| w.branch_filter.as_deref())
                 .filter(|b| !b.is_empty())
-                .and_then(|b| Regex::new(b).ok());
+                .map(|b| {
+                    Regex::new(b).map_err(|e| ResolverError {
+                        project: p.name.clone(),
+                        source: FilterError::BranchFilter {
+                            pattern: b.to_owned(),
+                            message: regex_message(&e),
+                        },
+                    })
+                })
+                .transpose()?;
             r.by_repo.entry(repo).or_default().push(r.candidates.len());
             r.candidates.push(Candidate {
                 name: p.name.clone(),
+                location,
                 groups,
                 branch_filter,
                 settings: Settings::of(p.kiln.as_ref()),
@@ -206,6 +252,15 @@ impl Resolver {
         input: &FilterInput<'_>,
         message: Option<&str>,
     ) -> Decision {
+        if !c.location.is_on(&self.host) {
+            return Decision::Skip(
+                format!(
+                    "the project watches another host: its source.location is on {}, deliveries come from {}",
+                    c.location.host, self.host
+                ),
+                false,
+            );
+        }
         let Some(groups) = &c.groups else {
             return Decision::Skip("the project has no webhook".to_owned(), false);
         };
@@ -342,4 +397,99 @@ fn filter_input<'a>(
         Trigger::Ping { .. } | Trigger::Ignored { .. } => {}
     }
     input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::{Project, ProjectSource, Webhook};
+
+    fn project(branch_filter: &str) -> Project {
+        Project {
+            name: "app".into(),
+            source: Some(ProjectSource {
+                location: Some("https://github.com/o/r".into()),
+                ..ProjectSource::default()
+            }),
+            webhook: Some(Webhook {
+                branch_filter: Some(branch_filter.into()),
+                ..Webhook::default()
+            }),
+            ..Project::default()
+        }
+    }
+
+    fn watching(name: &str, location: &str) -> Project {
+        Project {
+            name: name.into(),
+            source: Some(ProjectSource {
+                location: Some(location.into()),
+                ..ProjectSource::default()
+            }),
+            webhook: Some(Webhook::default()),
+            ..Project::default()
+        }
+    }
+
+    fn push_to_o_r() -> (Delivery, Trigger) {
+        let body =
+            br#"{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000",
+            "after":"1111111111111111111111111111111111111111",
+            "repository":{"full_name":"O/R","html_url":"https://github.com/O/R"}}"#;
+        let delivery = Delivery::unsigned("push", body).expect("delivery");
+        let trigger = parse("push", &delivery.payload).expect("push");
+        (delivery, trigger)
+    }
+
+    #[test]
+    fn a_location_on_another_host_is_skipped_saying_so() {
+        let catalog = Catalog {
+            projects: vec![
+                watching("on-gitlab", "https://gitlab.example.com/o/r"),
+                watching("on-github", "git@github.com:o/r.git"),
+                watching("www-github", "https://www.github.com:443/o/r"),
+                watching("on-ghe", "https://ghe.example.com/o/r"),
+            ],
+            warnings: Vec::new(),
+        };
+        let (delivery, trigger) = push_to_o_r();
+        let res = Resolver::new(&catalog).expect("resolver").resolve(
+            &delivery,
+            &trigger,
+            Extra::default(),
+        );
+        let built: Vec<&str> = res.builds.iter().map(|b| b.project.as_str()).collect();
+        assert_eq!(built, ["on-github", "www-github"]);
+        let skipped: Vec<(&str, &str)> =
+            res.skipped.iter().map(|s| (s.project.as_str(), s.reason.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "on-gitlab",
+                    "the project watches another host: its source.location is on gitlab.example.com, deliveries come from github.com"
+                ),
+                (
+                    "on-ghe",
+                    "the project watches another host: its source.location is on ghe.example.com, deliveries come from github.com"
+                ),
+            ]
+        );
+        let ghe = Resolver::with_host(&catalog, "ghe.example.com").expect("resolver");
+        let res = ghe.resolve(&delivery, &trigger, Extra::default());
+        let built: Vec<&str> = res.builds.iter().map(|b| b.project.as_str()).collect();
+        assert_eq!(built, ["on-ghe"]);
+        assert_eq!(res.skipped.len(), 3);
+    }
+
+    #[test]
+    fn an_uncompilable_branch_filter_is_never_read_as_no_filter() {
+        let catalog = Catalog { projects: vec![project("^(main")], warnings: Vec::new() };
+        let err = Resolver::new(&catalog).expect_err("an invalid branchFilter");
+        assert_eq!(err.project, "app");
+        assert!(matches!(err.source, FilterError::BranchFilter { .. }), "{err}");
+        assert!(err.to_string().starts_with("project app: branchFilter \"^(main\" is not a valid"));
+        let valid = Catalog { projects: vec![project("^main$")], warnings: Vec::new() };
+        assert!(Resolver::new(&valid).is_ok());
+    }
 }

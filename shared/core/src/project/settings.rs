@@ -1,5 +1,5 @@
-//! kiln's own per-project settings (`kiln:`) with their defaults, and the repository a
-//! project's `source.location` names.
+//! kiln's own per-project settings (`kiln:`) with their defaults, and the host and
+//! repository a project's `source.location` names.
 
 use super::model::{KilnSettings, Project};
 
@@ -84,34 +84,98 @@ pub fn skip_marker(message: &str) -> Option<&'static str> {
     SKIP_MARKERS.into_iter().find(|m| lower.contains(m))
 }
 
-/// The `owner/name` in lower case that a repository URL names: `https://github.com/o/r`,
-/// `https://github.com/o/r.git`, `git@github.com:o/r.git`, `ssh://git@github.com/o/r`.
-/// The host is not compared (kiln serves one GitHub per installation).
-pub fn repository_key(location: &str) -> Option<String> {
+/// The GitHub web host kiln serves unless told otherwise.
+pub const DEFAULT_GITHUB_HOST: &str = "github.com";
+
+/// A repository URL taken apart: the host it names and the repository's `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryLocation {
+    /// The host in lower case, without user, port or a leading `www.`: `github.com`.
+    pub host: String,
+    /// `owner/name` in lower case.
+    pub key: String,
+}
+
+impl RepositoryLocation {
+    /// Whether this location is on `host` (a GitHub web host such as `github.com` or a
+    /// GitHub Enterprise Server's): compared in lower case, without port or a leading `www.`;
+    /// `ssh.github.com` (GitHub's SSH over port 443) counts as `github.com`.
+    pub fn is_on(&self, host: &str) -> bool {
+        let served = normalize_host(host);
+        self.host == served || (served == DEFAULT_GITHUB_HOST && self.host == "ssh.github.com")
+    }
+}
+
+/// A host as locations are compared: lower case, no trailing dot, no leading `www.`.
+fn normalize_host(host: &str) -> String {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    match host.strip_prefix("www.") {
+        Some(rest) => rest.to_owned(),
+        None => host,
+    }
+}
+
+/// The host and `owner/name` a repository URL names: `https://github.com/o/r`,
+/// `https://github.com/o/r.git`, `https://token@github.com:443/o/r`, `git@github.com:o/r.git`,
+/// `ssh://git@github.com:22/o/r`. `None` for text that names no host and repository.
+pub fn repository_location(location: &str) -> Option<RepositoryLocation> {
     let trimmed = location.trim().trim_end_matches('/');
     let trimmed = trimmed.strip_suffix(".git").unwrap_or(trimmed);
-    let path = if let Some((_, rest)) = trimmed.split_once("://") {
-        rest.split_once('/').map(|(_, p)| p)?
-    } else if let Some((_, rest)) = trimmed.split_once(':') {
-        rest
+    let (authority, path) = if let Some((_, rest)) = trimmed.split_once("://") {
+        rest.split_once('/')?
     } else {
-        return None;
+        // scp-like `user@host:owner/name`.
+        trimmed.split_once(':')?
     };
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(h, _)| h)?,
+        None => host_port.split_once(':').map_or(host_port, |(h, _)| h),
+    };
+    if host.is_empty() {
+        return None;
+    }
     let mut parts = path.rsplit('/');
     let name = parts.next().filter(|s| !s.is_empty())?;
     let owner = parts.next().filter(|s| !s.is_empty())?;
-    Some(format!("{owner}/{name}").to_ascii_lowercase())
+    Some(RepositoryLocation {
+        host: normalize_host(host),
+        key: format!("{owner}/{name}").to_ascii_lowercase(),
+    })
 }
 
-/// The repository key of a project whose source is on GitHub, if any.
-pub fn project_repository(project: &Project) -> Option<String> {
+/// The `owner/name` in lower case that a repository URL names, whatever its host (see
+/// [`repository_location`], which keeps the host).
+pub fn repository_key(location: &str) -> Option<String> {
+    repository_location(location).map(|l| l.key)
+}
+
+/// The web host of a GitHub API URL: `https://api.github.com` → `github.com`, a GitHub
+/// Enterprise Server's `https://ghe.example.com/api/v3` → `ghe.example.com`.
+pub fn github_host_of_api_url(api_url: &str) -> Option<String> {
+    let rest = api_url.trim().split_once("://").map_or(api_url.trim(), |(_, r)| r);
+    let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = normalize_host(host.split_once(':').map_or(host, |(h, _)| h));
+    Some(host.strip_prefix("api.").map_or_else(|| host.clone(), str::to_owned))
+}
+
+/// Where a project whose source is on GitHub (type `GITHUB`, `GITHUB_ENTERPRISE` or none)
+/// says its repository is, if anywhere.
+pub fn project_location(project: &Project) -> Option<RepositoryLocation> {
     let source = project.source.as_ref()?;
     let github =
         source.source_type.as_deref().is_none_or(|t| matches!(t, "GITHUB" | "GITHUB_ENTERPRISE"));
     if !github {
         return None;
     }
-    repository_key(source.location.as_deref()?)
+    repository_location(source.location.as_deref()?)
+}
+
+/// The repository key of a project whose source is on GitHub, if any (its host is not
+/// compared: see [`project_location`]).
+pub fn project_repository(project: &Project) -> Option<String> {
+    project_location(project).map(|l| l.key)
 }
 
 #[cfg(test)]
@@ -132,6 +196,42 @@ mod tests {
         }
         assert_eq!(repository_key("repo"), None);
         assert_eq!(repository_key("https://github.com/"), None);
+    }
+
+    #[test]
+    fn locations_keep_their_host() {
+        for loc in [
+            "https://github.com/o/r",
+            "https://www.GitHub.com/o/r.git",
+            "https://x-access-token:t@github.com:443/o/r",
+            "git@github.com:o/r.git",
+            "ssh://git@github.com:22/o/r",
+            "ssh://git@ssh.github.com:443/o/r.git",
+        ] {
+            let l = repository_location(loc).expect(loc);
+            assert!(l.is_on("github.com"), "{loc}: {l:?}");
+            assert!(l.is_on("GitHub.com"), "{loc}");
+            assert!(!l.is_on("ghe.example.com"), "{loc}");
+            assert_eq!(l.key, "o/r");
+        }
+        let other = repository_location("https://gitlab.example.com/o/r").expect("gitlab");
+        assert_eq!(other.host, "gitlab.example.com");
+        assert!(!other.is_on("github.com"));
+        let ghe = repository_location("git@ghe.example.com:o/r.git").expect("ghe");
+        assert!(ghe.is_on("ghe.example.com") && !ghe.is_on("github.com"));
+        assert!(repository_location("https://[::1]:8443/o/r").is_some_and(|l| l.host == "::1"));
+        assert_eq!(repository_location(":o/r"), None);
+    }
+
+    #[test]
+    fn the_web_host_of_an_api_url() {
+        assert_eq!(github_host_of_api_url("https://api.github.com").as_deref(), Some("github.com"));
+        assert_eq!(
+            github_host_of_api_url("https://ghe.example.com/api/v3").as_deref(),
+            Some("ghe.example.com")
+        );
+        assert_eq!(github_host_of_api_url("http://127.0.0.1:9000/").as_deref(), Some("127.0.0.1"));
+        assert_eq!(github_host_of_api_url("https:///x"), None);
     }
 
     #[test]

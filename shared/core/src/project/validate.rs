@@ -9,7 +9,14 @@
 //! that is not a whole number in 5..=2160 (the current API's range), kiln's
 //! `forkPullRequests`, and filter groups: a group without an `EVENT` filter, an unknown filter
 //! type or event name, or a pattern that is not a regular expression names the project and
-//! the group.
+//! the group. A legacy `branchFilter` that is not a regular expression is an error too (it
+//! would otherwise build every branch).
+//!
+//! Names that become paths and values that reach a process are checked as well: a project
+//! `name` must follow CodeBuild's rule, `[A-Za-z0-9][A-Za-z0-9-_]{1,254}` (so `.`, `..`, an
+//! empty name, `/` and NUL are refused: kiln keeps each project's builds under its name), and
+//! an environment variable's name or value must not hold a NUL character (no process
+//! environment can; every command of the build would fail to start).
 
 use std::collections::HashSet;
 
@@ -130,6 +137,15 @@ pub(super) fn project_nodes(root: &Node) -> Vec<(String, &Node)> {
     vec![(String::new(), root)]
 }
 
+/// Whether `name` follows CodeBuild's rule for project names,
+/// `[A-Za-z0-9][A-Za-z0-9\-_]{1,254}`.
+pub fn is_project_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (2..=255).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
 /// Every problem of the catalog tree `root`, errors and warnings, in file order.
 pub(super) fn validate(root: &Node) -> Vec<Diagnostic> {
     let mut v = Validator { out: Vec::new(), project: String::new() };
@@ -142,6 +158,18 @@ pub(super) fn validate(root: &Node) -> Vec<Diagnostic> {
         if let Some(name) = node.get("name").filter(|_| !names.insert(v.project.clone())) {
             let msg = format!("duplicate project name {:?}", v.project);
             v.out.push(Diagnostic::error(name.pos, child_path(&path, "name"), msg));
+        }
+        if let Some(name) = node.get("name").filter(|n| !n.is_null()) {
+            let text = name.as_scalar().map(|s| s.text.as_str());
+            if text.is_some_and(|t| !is_project_name(t)) {
+                let msg = format!(
+                    "project name {:?} is not valid: CodeBuild names are 2 to 255 letters, digits, '-' and '_', starting with a letter or digit",
+                    v.project
+                );
+                v.out.push(Diagnostic::error(name.pos, child_path(&path, "name"), msg).with_help(
+                    "kiln keeps each project's builds under its name; rename the project",
+                ));
+            }
         }
         v.project(node, &path);
     }
@@ -211,6 +239,16 @@ impl Validator {
                 let vp = index_path(&child_path(&ep, "environmentVariables"), i);
                 self.keys(var, &vp, &["name", "value", "type"], &[]);
                 self.one_of(var, &vp, "type", VARIABLE_TYPES);
+                for field in ["name", "value"] {
+                    let Some(node) = var.get(field) else { continue };
+                    if node.as_scalar().is_some_and(|s| s.text.contains('\0')) {
+                        let msg = format!(
+                            "project {}: the environment variable {field} contains a NUL character, which no environment can hold",
+                            self.project
+                        );
+                        self.error(node, child_path(&vp, field), msg);
+                    }
+                }
             }
         }
         if let Some(a) = p.get("artifacts") {
@@ -278,6 +316,20 @@ impl Validator {
 
     fn webhook(&mut self, w: &Node, path: &str) {
         self.keys(w, path, WEBHOOK_USED, WEBHOOK_ACCEPTED);
+        if let Some(node) = w.get("branchFilter").filter(|n| !n.is_null()) {
+            let text = node.as_scalar().map_or(String::new(), |s| s.text.clone());
+            if let Err(e) = Regex::new(&text) {
+                let msg = format!(
+                    "project {}: branchFilter {text:?} is not a valid regular expression: {}",
+                    self.project,
+                    super::resolve::regex_message(&e)
+                );
+                self.out.push(
+                    Diagnostic::error(node.pos, child_path(path, "branchFilter"), msg)
+                        .with_help("an invalid branchFilter would build every branch; fix the pattern or remove it"),
+                );
+            }
+        }
         let gp = child_path(path, "filterGroups");
         let groups = w.get("filterGroups").and_then(Node::as_sequence).unwrap_or_default();
         for (gi, group) in groups.iter().enumerate() {
@@ -320,9 +372,7 @@ impl Validator {
                         }
                     }
                 } else if let Err(e) = Regex::new(&text) {
-                    let text_err = e.to_string();
-                    let last = text_err.lines().last().unwrap_or_default().trim();
-                    let first = last.strip_prefix("error: ").unwrap_or(last).to_owned();
+                    let first = super::resolve::regex_message(&e);
                     let msg = format!(
                         "project {}, filter group {}: {} pattern {text:?} is not a valid regular expression: {first}",
                         self.project,

@@ -45,6 +45,17 @@ impl Projects {
         Ok(Self { catalog, resolver })
     }
 
+    /// Compiles `catalog`'s filter groups for deliveries from the GitHub at `host` (its web
+    /// host: `github.com`, or a GitHub Enterprise Server's): projects whose `source.location`
+    /// names another host never build.
+    ///
+    /// # Errors
+    /// [`ResolverError`] for the first project with invalid filter groups.
+    pub fn with_host(catalog: Catalog, host: &str) -> Result<Self, ResolverError> {
+        let resolver = Resolver::with_host(&catalog, host)?;
+        Ok(Self { catalog, resolver })
+    }
+
     /// The project called `name`.
     pub fn get(&self, name: &str) -> Option<&Project> {
         self.catalog.get(name)

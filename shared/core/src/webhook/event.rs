@@ -4,7 +4,7 @@
 //! [`Trigger::Ignored`] with a reason and its body is not even parsed. A known event whose body
 //! does not have the expected shape is a [`ParseError`].
 
-use super::ids::{CommitSha, IdError, RepoFullName};
+use super::ids::{CommitSha, IdError, RepoFullName, check_ref_name};
 use super::payload;
 
 /// The repository a delivery is about.
@@ -357,13 +357,13 @@ fn push(p: payload::Push) -> Result<Trigger, IdError> {
     Ok(Trigger::Push(Push {
         repository: repository(p.repository)?,
         sender: sender(p.sender),
-        git_ref: p.git_ref,
+        git_ref: check_ref_name(p.git_ref)?,
         before: CommitSha::parse(&p.before)?,
         after: CommitSha::parse(&p.after)?,
         created: p.created,
         deleted: p.deleted,
         forced: p.forced,
-        base_ref: p.base_ref,
+        base_ref: p.base_ref.map(check_ref_name).transpose()?,
         changed_files,
         head_commit_message: p.head_commit.and_then(|c| c.message),
     }))
@@ -379,9 +379,9 @@ fn pull_request(p: payload::PullRequest) -> Result<Trigger, IdError> {
         draft: pr.draft.unwrap_or(false),
         merged: pr.merged.unwrap_or(false),
         title: pr.title,
-        head_ref: pr.head.git_ref,
+        head_ref: check_ref_name(pr.head.git_ref)?,
         head_sha: CommitSha::parse(&pr.head.sha)?,
-        base_ref: pr.base.git_ref,
+        base_ref: check_ref_name(pr.base.git_ref)?,
         head_repository: pr.head.repo.map(|r| RepoFullName::parse(&r.full_name)).transpose()?,
         before: p.before.as_deref().map(CommitSha::parse).transpose()?,
     }))
@@ -398,11 +398,11 @@ fn release(p: payload::Release) -> Result<Trigger, IdError> {
         action,
         repository: repository(p.repository)?,
         sender: sender(p.sender),
-        tag_name: p.release.tag_name,
+        tag_name: check_ref_name(p.release.tag_name)?,
         name: p.release.name,
         prerelease: p.release.prerelease,
         draft: p.release.draft,
-        target_commitish: p.release.target_commitish,
+        target_commitish: p.release.target_commitish.map(check_ref_name).transpose()?,
     }))
 }
 
@@ -455,6 +455,33 @@ mod tests {
         let body = b"\xEF\xBB\xBF{\"zen\":\"Keep it logically awesome.\",\"hook_id\":1}";
         let t = parse("ping", body).expect("ping");
         assert!(matches!(t, Trigger::Ping { hook_id: Some(1), .. }));
+    }
+
+    #[test]
+    fn refs_with_nul_or_control_characters_are_refused() {
+        let push = |r: &str| {
+            format!(
+                r#"{{"ref":{r},"before":"0000000000000000000000000000000000000000",
+                "after":"1111111111111111111111111111111111111111","repository":{{"full_name":"o/r"}}}}"#
+            )
+        };
+        for bad in [r#""refs/heads/a\u0000b""#, r#""refs/heads/a\nb""#, r#""refs/tags/\u001b[31m""#]
+        {
+            let err = parse("push", push(bad).as_bytes()).expect_err("a forged ref");
+            let source = std::error::Error::source(&err).map(ToString::to_string);
+            assert_eq!(err.to_string(), "invalid push payload");
+            let refused = source.as_deref().is_some_and(|s| s.starts_with("invalid ref name"));
+            assert!(refused, "{source:?}");
+        }
+        assert!(parse("push", push(r#""refs/heads/feature/ünïcode""#).as_bytes()).is_ok());
+        let pr = br#"{"action":"opened","number":1,"pull_request":{"number":1,
+            "head":{"ref":"f\u0000x","sha":"1111111111111111111111111111111111111111","repo":null},
+            "base":{"ref":"main","sha":"2222222222222222222222222222222222222222","repo":null}},
+            "repository":{"full_name":"o/r"}}"#;
+        let pr = parse("pull_request", pr);
+        assert!(matches!(pr, Err(ParseError::Id { .. })), "{pr:?}");
+        let release = br#"{"action":"released","release":{"tag_name":"v1\u0000"},"repository":{"full_name":"o/r"}}"#;
+        assert!(matches!(parse("release", release), Err(ParseError::Id { .. })));
     }
 
     #[test]

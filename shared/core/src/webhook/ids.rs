@@ -14,6 +14,23 @@ pub enum IdError {
     /// Empty, too long, or with characters other than letters, digits, `-` and `_`.
     #[error("invalid delivery id {0:?}")]
     DeliveryId(String),
+    /// A ref, branch or tag name with a NUL or another control character, which git never
+    /// allows and which would break every command that is given it.
+    #[error("invalid ref name {0:?}: it contains a NUL or another control character")]
+    RefName(String),
+}
+
+/// Checks a ref, branch or tag name from a payload: git refuses control characters in ref
+/// names (`git check-ref-format`), so one that holds any is forged, and a NUL would break every
+/// command of the build that is given it (`CODEBUILD_WEBHOOK_HEAD_REF`, ...).
+///
+/// # Errors
+/// [`IdError::RefName`] when `name` holds a control character.
+pub fn check_ref_name(name: String) -> Result<String, IdError> {
+    if name.chars().any(char::is_control) {
+        return Err(IdError::RefName(name));
+    }
+    Ok(name)
 }
 
 fn repo_part_ok(part: &str) -> bool {

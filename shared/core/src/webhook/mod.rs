@@ -11,7 +11,7 @@ pub use event::{
     Sender, Trigger, parse, ref_kind,
 };
 pub use event_type::{EventType, UnknownEventType, event_type};
-pub use ids::{CommitSha, DeliveryId, IdError, RepoFullName};
+pub use ids::{CommitSha, DeliveryId, IdError, RepoFullName, check_ref_name};
 pub use verify::{
     Delivery, DeliveryHeaders, MAX_BODY_BYTES, VerifyError, check_signature, sign, verify,
 };

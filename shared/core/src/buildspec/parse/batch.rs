@@ -9,7 +9,7 @@ use super::super::keys::{
     MATRIX_DYNAMIC_ENV, MATRIX_STATIC,
 };
 use super::super::model::{Batch, BatchEnv, BatchKind, BatchTask, BuildMatrix};
-use super::env::{reserved, variable_value, variables};
+use super::env::{nul_in_name, reserved, variable_value, variables};
 use super::reader::Reader;
 
 const SHAPES: [&str; 3] = ["build-list", "build-graph", "build-matrix"];
@@ -208,25 +208,58 @@ fn matrix(r: &mut Reader, node: &Node, path: &str) -> BuildMatrix {
         }
     }
     if let Some((n, p)) = sec.get("dynamic") {
-        if let Some(dy) = r.section(n, &p, MATRIX_DYNAMIC) {
-            m.dynamic_buildspecs =
-                dy.get("buildspec").map(|(n, p)| r.text_list(n, &p)).unwrap_or_default();
-            if let Some((n, p)) = dy.get("env") {
-                if let Some(env) = r.section(n, &p, MATRIX_DYNAMIC_ENV) {
-                    m.dynamic_compute_types = env
-                        .get("compute-type")
-                        .map(|(n, p)| r.text_list(n, &p))
-                        .unwrap_or_default();
-                    m.dynamic_images =
-                        env.get("image").map(|(n, p)| r.text_list(n, &p)).unwrap_or_default();
-                    if let Some((n, p)) = env.get("variables") {
-                        m.dynamic_variables = dynamic_variables(r, n, &p);
-                    }
+        match n.as_sequence() {
+            Some(entries) => {
+                r.warning(
+                    n.pos,
+                    &p,
+                    "`build-matrix.dynamic` is written as a list; kiln reads it as one mapping, the values of each key of every entry combined",
+                );
+                r.help("write `dynamic:` as one mapping, with `buildspec:` and `env:` under it");
+                for (i, entry) in entries.iter().enumerate() {
+                    dynamic(r, entry, &index_path(&p, i), &mut m);
                 }
             }
+            None => dynamic(r, n, &p, &mut m),
         }
     }
     m
+}
+
+/// One mapping of `build-matrix.dynamic`, its values added to those already read (in order,
+/// without repeats) so that the entries of a `dynamic` written as a list are merged.
+fn dynamic(r: &mut Reader, node: &Node, path: &str, m: &mut BuildMatrix) {
+    let Some(dy) = r.section(node, path, MATRIX_DYNAMIC) else { return };
+    if let Some((n, p)) = dy.get("buildspec") {
+        merge(&mut m.dynamic_buildspecs, r.text_list(n, &p));
+    }
+    let Some((n, p)) = dy.get("env") else { return };
+    let Some(env) = r.section(n, &p, MATRIX_DYNAMIC_ENV) else { return };
+    if let Some((n, p)) = env.get("compute-type") {
+        merge(&mut m.dynamic_compute_types, r.text_list(n, &p));
+    }
+    if let Some((n, p)) = env.get("image") {
+        merge(&mut m.dynamic_images, r.text_list(n, &p));
+    }
+    if let Some((n, p)) = env.get("variables") {
+        for (name, values) in dynamic_variables(r, n, &p) {
+            match m.dynamic_variables.iter_mut().find(|(known, _)| *known == name) {
+                Some((_, known)) => merge(known, values),
+                None => m.dynamic_variables.push((name, values)),
+            }
+        }
+    }
+}
+
+/// Appends the values of `more` that earlier entries did not give (repeats within `more`
+/// itself are kept, as in a `dynamic` written as one mapping).
+fn merge(into: &mut Vec<String>, more: Vec<String>) {
+    let earlier = into.len();
+    for value in more {
+        if !into[..earlier].contains(&value) {
+            into.push(value);
+        }
+    }
 }
 
 fn dynamic_variables(r: &mut Reader, node: &Node, path: &str) -> Vec<(String, Vec<String>)> {
@@ -236,7 +269,7 @@ fn dynamic_variables(r: &mut Reader, node: &Node, path: &str) -> Vec<(String, Ve
     };
     let mut out = Vec::new();
     for (name, value, key_pos) in entries {
-        if reserved(r, name, key_pos, path) {
+        if reserved(r, name, key_pos, path) || nul_in_name(r, name, key_pos, path) {
             continue;
         }
         let p = child_path(path, name);

@@ -192,7 +192,7 @@ pub(super) fn variables(
     };
     let mut out = Vec::new();
     for (name, value, pos) in entries {
-        if reserved(r, name, pos, path) {
+        if reserved(r, name, pos, path) || nul_in_name(r, name, pos, path) {
             continue;
         }
         let item_path = child_path(path, name);
@@ -203,12 +203,40 @@ pub(super) fn variables(
     out
 }
 
-/// One variable value as a string, with warnings for changed text and `$VAR` references.
+/// Reports a variable name with a NUL character: no process environment can hold it.
+pub(super) fn nul_in_name(r: &mut Reader, name: &str, pos: Position, path: &str) -> bool {
+    if !name.contains('\0') {
+        return false;
+    }
+    r.error(
+        pos,
+        &child_path(path, &name.escape_debug().to_string()),
+        format!(
+            "the variable name {name:?} contains a NUL character, which no environment can hold"
+        ),
+    );
+    true
+}
+
+/// One variable value as a string, with warnings for changed text and `$VAR` references;
+/// `None`, after an error, for a value that is not a scalar or holds a NUL character (no
+/// process environment can hold one: every command of the build would fail to start).
 pub(super) fn variable_value(r: &mut Reader, value: &Node, path: &str) -> Option<String> {
     let Some(scalar) = value.as_scalar() else {
         r.wrong_type(value, path, "a string, a number or a boolean");
         return None;
     };
+    if let Some(at) = scalar.text.find('\0') {
+        r.error(
+            value.pos,
+            path,
+            format!(
+                "the value contains a NUL character (at byte {at}), which no environment can hold"
+            ),
+        );
+        r.help("remove the `\\0` escape from the value");
+        return None;
+    }
     let text = scalar.to_canonical_string();
     if text != scalar.text {
         let message = match scalar.resolve() {

@@ -4,7 +4,7 @@ use crate::diagnostic::index_path;
 use crate::yaml::{Node, Value};
 
 use super::super::keys::{INSTALL, PHASE};
-use super::super::model::{Command, OnFailure, Phase, PhaseName, Phases};
+use super::super::model::{Command, OnFailure, Phase, PhaseName, Phases, SkippedCommand};
 use super::super::suggest::did_you_mean;
 use super::reader::{Reader, non_string};
 
@@ -69,36 +69,61 @@ fn read_phase(r: &mut Reader, node: &Node, path: &str, name: PhaseName) -> Phase
         }
     }
     if let Some((n, p)) = sec.get("commands") {
-        phase.commands = commands(r, n, &p, "Commands");
+        (phase.commands, phase.skipped_commands) = commands(r, n, &p, "Commands");
     }
     if let Some((n, p)) = sec.get("finally") {
-        phase.finally = commands(r, n, &p, "Finally");
+        (phase.finally, phase.skipped_finally) = commands(r, n, &p, "Finally");
     }
     phase
 }
 
 /// A list of commands. Every item must be a string: a plain scalar that YAML reads as a
-/// boolean, a number or nothing is an error (as CodeBuild's `Expected Commands[0] to be of
-/// string type`), and so is an item YAML read as a mapping because it contains `: `.
-fn commands(r: &mut Reader, node: &Node, path: &str, label: &str) -> Vec<Command> {
+/// boolean or a number is an error (as CodeBuild's `Expected Commands[0] to be of string
+/// type`), and so is an item YAML read as a mapping because it contains `: `. An item YAML
+/// reads as null (a bare `-`, `- # comment`, `- ~`) is skipped with a warning, as CodeBuild
+/// skips it.
+fn commands(
+    r: &mut Reader,
+    node: &Node,
+    path: &str,
+    label: &str,
+) -> (Vec<Command>, Vec<SkippedCommand>) {
+    let mut skipped = Vec::new();
     let items = match &node.value {
         Value::Sequence(items) => items,
-        _ if node.is_null() => return Vec::new(),
+        _ if node.is_null() => return (Vec::new(), skipped),
         Value::Scalar(s) => {
             r.error(node.pos, path, "expected a list of commands, found a string");
             let first = s.text.lines().next().unwrap_or_default();
             r.help(format!("write each command as a list item: `- {first}`"));
-            return Vec::new();
+            return (Vec::new(), skipped);
         }
         Value::Mapping(_) => {
             r.wrong_type(node, path, "a list of commands");
-            return Vec::new();
+            return (Vec::new(), skipped);
         }
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let item_path = index_path(path, i);
         match &item.value {
+            Value::Scalar(s) if item.is_null() && item.tag.is_none() => {
+                let position = if s.text.is_empty() { r.dash_before(item.pos) } else { item.pos };
+                let written = if s.text.is_empty() {
+                    "this item".to_owned()
+                } else {
+                    format!("`{}`", s.text)
+                };
+                r.warning(
+                    position,
+                    &item_path,
+                    format!(
+                        "{label}[{i}] is empty: YAML reads {written} as null; CodeBuild skips it, and so does kiln"
+                    ),
+                );
+                r.help("remove the item, or write the command after `- `");
+                skipped.push(SkippedCommand { index: i, after: out.len(), position });
+            }
             Value::Scalar(s) => {
                 if let Some(kind) = non_string(item) {
                     r.error(
@@ -114,6 +139,15 @@ fn commands(r: &mut Reader, node: &Node, path: &str, label: &str) -> Vec<Command
                     } else {
                         r.help(format!("quote it: - \"{}\"", s.text));
                     }
+                } else if s.text.contains('\0') {
+                    r.error(
+                        item.pos,
+                        &item_path,
+                        format!(
+                            "{label}[{i}] contains a NUL character, which no shell can be given"
+                        ),
+                    );
+                    r.help("remove the `\\0` escape from the command");
                 } else {
                     out.push(Command { text: s.text.clone(), position: item.pos });
                 }
@@ -143,7 +177,7 @@ fn commands(r: &mut Reader, node: &Node, path: &str, label: &str) -> Vec<Command
             }
         }
     }
-    out
+    (out, skipped)
 }
 
 /// `on-failure`: `ABORT`, `CONTINUE`, `RETRY`, `RETRY-<count>`, `RETRY-<regex>` or

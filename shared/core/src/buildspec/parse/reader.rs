@@ -10,11 +10,13 @@ use super::super::suggest::did_you_mean;
 
 /// Collects diagnostics while the tree is read.
 #[derive(Debug)]
-pub(super) struct Reader {
+pub(super) struct Reader<'t> {
     /// Everything found so far, in discovery order.
     pub diagnostics: Vec<Diagnostic>,
     /// The file's version once read; 0.2 until then.
     pub version: Version,
+    /// The text being read, for positions the YAML tree does not give (an empty item's `-`).
+    pub text: &'t str,
 }
 
 /// A mapping whose keys were checked against a key table: the last value of each key.
@@ -46,9 +48,29 @@ pub(super) fn key_text(node: &Node) -> Option<&str> {
     node.as_scalar().map(|s| s.text.as_str())
 }
 
-impl Reader {
-    pub fn new() -> Self {
-        Self { diagnostics: Vec::new(), version: Version::V0_2 }
+impl<'t> Reader<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Self { diagnostics: Vec::new(), version: Version::V0_2, text }
+    }
+
+    /// Where the `-` of an empty list item is: the YAML tree places an empty scalar where the
+    /// next token starts (the end of the line, after a comment); `at` when no `-` precedes it
+    /// on its line.
+    pub fn dash_before(&self, at: Position) -> Position {
+        let Some(line) = self.text.lines().nth((at.line as usize).saturating_sub(1)) else {
+            return at;
+        };
+        let before: String = line.chars().take((at.column as usize).saturating_sub(1)).collect();
+        let code = match before.find(" #") {
+            Some(i) => &before[..i],
+            None => before.as_str(),
+        };
+        let code = code.trim_end();
+        if code.ends_with('-') {
+            Position::new(at.line, u32::try_from(code.chars().count()).unwrap_or(at.column))
+        } else {
+            at
+        }
     }
 
     pub fn error(&mut self, pos: Position, path: &str, message: impl Into<String>) {

@@ -3,7 +3,9 @@
 
 use super::top::parse;
 use crate::buildspec::Version;
-use crate::buildspec::{CacheAction, OnFailure, Phase, ReportFormat, Shell};
+use crate::buildspec::{
+    BatchKind, CacheAction, OnFailure, Phase, ReportFormat, Shell, SkippedCommand,
+};
 use crate::diagnostic::{Diagnostic, Position};
 
 /// Every diagnostic rendered as `kiln validate` prints it.
@@ -161,6 +163,18 @@ case!(
     "version: 0.2\nphases:\n  build:\n    commands:\n      - !!str 123\n      - !!str yes\n"
 );
 case!(single_string_as_list, "version: 0.2\nphases: {}\nartifacts:\n  files: out.zip\n");
+case!(
+    nul_characters_in_variables_and_commands,
+    "version: 0.2\nenv:\n  variables:\n    OK: fine\n    BAD: \"a\\0b\"\n    \"N\\0\": x\nbatch:\n  build-matrix:\n    dynamic:\n      env:\n        variables:\n          V: [\"\\0\", ok]\nphases:\n  build:\n    commands:\n      - \"echo \\0\"\n"
+);
+case!(
+    null_command_items,
+    "version: 0.2\nphases:\n  build:\n    commands:\n      - echo a\n      -\n      - # was: make lint\n      - ~\n      - echo b\n    finally:\n      -\n"
+);
+case!(
+    build_matrix_dynamic_as_a_list,
+    "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      - buildspec: [a.yml]\n        env:\n          variables:\n            LIBCRYPTO: [openssl, awslc]\n      - env:\n          image: [img]\n          variables:\n            LIBCRYPTO: [awslc, boringssl]\n      - [not, a, mapping]\nphases: {}\n"
+);
 
 #[test]
 fn versions_as_numbers_and_strings() {
@@ -186,6 +200,53 @@ fn environment_variables_plaintext_is_read_as_env_variables() {
     let vars: Vec<(&str, &str)> =
         b.env.variables.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     assert_eq!(vars, [("N", "4"), ("JAVA_HOME", "/usr/lib/jvm")]);
+}
+
+#[test]
+fn null_command_items_are_skipped_where_they_stand() {
+    let text = "version: 0.2\nphases:\n  build:\n    commands:\n      -\n      - make\n      - # off\n      - make test\n    finally:\n      - ~\n";
+    let parsed = parse(text);
+    let build = parsed.buildspec.and_then(|b| b.phases.build).expect("valid, with a build phase");
+    let commands: Vec<&str> = build.commands.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(commands, ["make", "make test"]);
+    assert!(build.finally.is_empty());
+    let skipped = |list: &[SkippedCommand]| {
+        list.iter().map(|s| (s.index, s.after, s.position)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        skipped(&build.skipped_commands),
+        [(0, 0, Position::new(5, 7)), (2, 1, Position::new(7, 7))]
+    );
+    assert_eq!(skipped(&build.skipped_finally), [(0, 0, Position::new(10, 9))]);
+    assert_eq!(parsed.diagnostics.len(), 3);
+    assert!(parsed.diagnostics.iter().all(|d| !d.is_error()));
+}
+
+#[test]
+fn a_dynamic_matrix_written_as_a_list_is_merged() {
+    let text = "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      - env:\n          variables:\n            LIB: [openssl, awslc]\n            MODE: [a, a]\n      - buildspec: [x.yml]\n        env:\n          compute-type: [BUILD_GENERAL1_LARGE]\n          variables:\n            LIB: [awslc, boringssl]\n            TESTS: [unit]\n";
+    let parsed = parse(text);
+    assert_eq!(parsed.warnings().count(), 1, "{:?}", parsed.diagnostics);
+    let batch = parsed.buildspec.and_then(|b| b.batch).expect("valid, with a batch");
+    let Some(BatchKind::Matrix(m)) = batch.kind else { panic!("a matrix: {batch:?}") };
+    assert_eq!(m.dynamic_buildspecs, ["x.yml"]);
+    assert_eq!(m.dynamic_compute_types, ["BUILD_GENERAL1_LARGE"]);
+    let vars: Vec<(&str, Vec<&str>)> = m
+        .dynamic_variables
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            ("LIB", vec!["openssl", "awslc", "boringssl"]),
+            ("MODE", vec!["a", "a"]),
+            ("TESTS", vec!["unit"]),
+        ]
+    );
+    let mapping =
+        text.replace("      - env:", "      env:").replace("      - buildspec", "      buildspec");
+    assert!(!parse(&mapping).diagnostics.iter().any(|d| d.message.contains("written as a list")));
 }
 
 #[test]

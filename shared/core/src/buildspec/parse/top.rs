@@ -32,7 +32,17 @@
 //! - the same variable name in two of `variables`, `parameter-store` and `secrets-manager`
 //!   is a warning (which one wins is undefined in CodeBuild's docs);
 //! - string-valued keys accept any scalar as its text (`name: 2024` is `"2024"`), except
-//!   commands, which CodeBuild requires to be strings.
+//!   commands, which CodeBuild requires to be strings;
+//! - a command item YAML reads as null (a bare `-`, `- # comment`, `- ~`) is skipped with a
+//!   warning, as CodeBuild skips it (long-lived buildspecs of AWS's own projects hold them and
+//!   run); the model keeps where each was ([`super::super::Phase::skipped_commands`]) so the
+//!   agent can log the skip;
+//! - `batch.build-matrix.dynamic` written as a list of mappings (as one large AWS project's
+//!   CI does) is read, with a warning, as one mapping whose every key holds the values of all
+//!   entries, in order, without repeating a value an earlier entry gave: the matrix is the
+//!   product of the combined dimensions. [INF: CodeBuild documents only the mapping form;
+//!   merging keeps every value the author listed and makes no build the mapping form would
+//!   not make from the same values.]
 
 use crate::diagnostic::{Diagnostic, Position};
 use crate::yaml::{self, Node, Resolved, Value};
@@ -78,7 +88,7 @@ pub fn parse(text: &str) -> Parsed {
         Ok(document) => document,
         Err(error) => return Parsed { buildspec: None, diagnostics: vec![error] },
     };
-    let mut r = Reader::new();
+    let mut r = Reader::new(text);
     r.diagnostics.extend(document.warnings);
     let buildspec = match &document.root {
         Some(root) => read(&mut r, root),
