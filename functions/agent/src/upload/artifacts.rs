@@ -14,29 +14,11 @@ use kiln_core::artifacts::{
 use kiln_core::buildspec::ArtifactsSpec;
 use kiln_core::ports::PutOptions;
 use kiln_core::project::ProjectArtifacts;
-use serde::Serialize;
 
-use super::boundary::{UploadInput, UploadOutcome, UploadStatus};
+use super::boundary::{ArtifactSummary, UploadInput, UploadOutcome, UploadStatus};
 use super::shell;
 use super::zip::write_zip;
 use crate::error_text::error_chain;
-
-/// One artifact in the build summary (BatchGetBuilds `BuildArtifacts` field names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ArtifactSummary {
-    /// `s3://bucket/key` (the folder key for packaging NONE).
-    pub location: String,
-    /// Hex SHA-256 of the ZIP.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256sum: Option<String>,
-    /// Hex MD5 of the ZIP.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5sum: Option<String>,
-    /// The identifier of a secondary artifact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact_identifier: Option<String>,
-}
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
 
