@@ -13,6 +13,7 @@ mod hash_files;
 mod phase;
 mod reports;
 pub mod shell;
+pub mod walk;
 pub mod zip;
 
 pub use boundary::{ArtifactSummary, UploadInput, UploadOutcome, UploadStatus};
