@@ -161,6 +161,10 @@ case!(
     "version: 0.2\nphases:\n  build:\n    commands:\n      - !!str 123\n      - !!str yes\n"
 );
 case!(single_string_as_list, "version: 0.2\nphases: {}\nartifacts:\n  files: out.zip\n");
+case!(
+    paths_outside_the_source,
+    "version: 0.2\nphases: {}\nreports:\n  unit:\n    files: ['../state/r.xml']\n    base-directory: /abs\nartifacts:\n  files:\n    - ../state/restore.sh\n    - /etc/passwd\n    - dist/../out/*\n    - ok/**/*\n  base-directory: ..\n  exclude-paths: ['../x']\n  secondary-artifacts:\n    extra:\n      files: a/../../b\ncache:\n  paths: ['/root/.m2/**/*', '../up/**/*', 'a/../b']\n"
+);
 
 #[test]
 fn versions_as_numbers_and_strings() {
