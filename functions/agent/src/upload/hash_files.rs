@@ -107,6 +107,23 @@ mod tests {
     }
 
     #[test]
+    fn files_behind_a_link_out_of_the_directory_are_not_hashed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (src, outside) = (dir.path().join("src"), dir.path().join("outside"));
+        std::fs::create_dir_all(&src).expect("src");
+        std::fs::create_dir_all(&outside).expect("outside");
+        std::fs::write(outside.join("secret"), b"s").expect("write");
+        std::fs::write(src.join("lock"), b"l").expect("write");
+        std::os::unix::fs::symlink(&outside, src.join("out")).expect("link");
+        std::os::unix::fs::symlink(outside.join("secret"), src.join("s")).expect("link");
+        let globs = vec!["**/*".to_owned(), "../outside/secret".to_owned()];
+        let (with_links, n) = hash_files(&src, &globs).expect("hash");
+        assert_eq!(n, 1);
+        let (alone, _) = hash_files(&src, &["lock".to_owned()]).expect("hash");
+        assert_eq!(with_links, alone);
+    }
+
+    #[test]
     fn install_tools_links_both_names() {
         let dir = tempfile::tempdir().expect("dir");
         let exe = dir.path().join("kiln-agent");

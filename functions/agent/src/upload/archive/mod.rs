@@ -5,8 +5,10 @@
 //! `/`). Regular files and symbolic links are archived (the `.bin` links of `node_modules`
 //! stay links); a restore writes them back only under the current buildspec's cache paths.
 
+mod error;
 mod pack;
 mod unpack;
 
-pub use pack::{ArchiveEntry, ArchiveError, pack};
+pub use error::ArchiveError;
+pub use pack::{ArchiveEntry, pack};
 pub use unpack::{MAX_SKIPS_KEPT, Restored, Skip, SkipReason, unpack};

@@ -7,43 +7,14 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::path::PathBuf;
 
 use kiln_core::artifacts::{EntryKind, SelectedFile};
 
+use super::error::ArchiveError;
 use crate::upload::walk::open_regular;
 
 /// The zstd level of cache archives: fast, with most of the ratio.
 const LEVEL: i32 = 3;
-
-/// Why an archive could not be written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    /// Reading a file to archive failed.
-    #[error("read {path}")]
-    Source {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// Writing the archive failed.
-    #[error("write the cache archive")]
-    Write(#[source] io::Error),
-    /// Reading or unpacking the archive failed.
-    #[error("read the cache archive")]
-    Read(#[source] io::Error),
-    /// Creating a cache path's root directory failed.
-    #[error("create {path}")]
-    Root {
-        /// The directory.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-}
 
 /// One file to archive, under its entry name (`s/...` or `a/...`).
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@
 //! - an entry is written only when the *current* buildspec's cache paths select its name
 //!   ([`CachePaths::locate`]), under that path's root; other names are skipped;
 //! - only regular files and symbolic links are restored. Directory entries are not (the
-//!   directories a file needs are created as needed); hard links, devices, fifos and any
-//!   other kind are skipped;
+//!   directories a file needs are created as needed, with the default mode; kiln never
+//!   archives directories) [INF]; hard links, devices, fifos and any other kind are skipped;
 //! - nothing is written through a link: every directory between a root and a file is either
 //!   created by the restore or found to be a real directory (`symlink_metadata`), once per
 //!   directory — the restore keeps the set of directories it has checked, so a tree of
@@ -14,14 +14,16 @@
 //!   A file or link is created with `O_CREAT | O_EXCL` (never opening what is there); a file
 //!   or link in the way is removed first, a directory in the way makes the entry skipped;
 //! - a link is restored only when its target stays inside the root lexically
-//!   ([`link_stays_inside`]): absolute and escaping targets are skipped;
+//!   ([`link_stays_inside`]): absolute and escaping targets are skipped. The root is the
+//!   source directory for relative paths and the declared literal prefix (`/root/.m2`) for
+//!   absolute ones [INF];
 //! - modes keep only the permission bits (`& 0o777`): no setuid, setgid or sticky bit;
 //!   modification times are kept;
 //! - the root of an absolute path (`/root/.m2`) is created if missing, as declared;
 //!   the source directory exists already.
 //!
 //! Skipped entries never fail the restore; they are counted, and the first
-//! [`MAX_SKIPS_KEPT`] are kept for the log. Only an archive that cannot be read (or a root
+//! [`MAX_SKIPS_KEPT`] are kept for the log [INF: a hostile archive could otherwise flood it]. Only an archive that cannot be read (or a root
 //! that cannot be created, or a full disk) is an error, which the caller logs as a warning.
 
 use std::collections::HashSet;
@@ -36,7 +38,7 @@ use std::time::SystemTime;
 use kiln_core::artifacts::link_stays_inside;
 use kiln_core::cache::CachePaths;
 
-use super::pack::ArchiveError;
+use super::error::ArchiveError;
 
 /// Files up to this size are handed to the writer threads; larger ones are streamed in place.
 const IN_MEMORY: u64 = 4 << 20;

@@ -6,8 +6,8 @@ use std::io::{self, Read, Write};
 use flate2::Compression;
 use kiln_core::artifacts::{EntryKind, SelectedFile};
 
+use super::error::ZipError;
 use super::records::{CentralEntry, Hashing, dos_time, u32_of, write_local};
-use super::writer::ZipError;
 use crate::upload::walk::open_regular;
 
 /// Files above this size are streamed by the writer rather than prepared in memory.

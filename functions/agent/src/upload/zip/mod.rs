@@ -19,11 +19,13 @@
 //! The SHA-256 and MD5 of the archive are computed while it is written.
 
 mod entry;
+mod error;
 mod records;
 mod writer;
 
 pub use entry::LARGE_FILE;
-pub use writer::{DEFAULT_LEVEL, ZipError, ZipSummary, write_zip, write_zip_level};
+pub use error::ZipError;
+pub use writer::{DEFAULT_LEVEL, ZipSummary, write_zip, write_zip_level};
 
 #[cfg(test)]
 mod tests;

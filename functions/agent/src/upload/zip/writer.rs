@@ -2,7 +2,6 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
@@ -11,6 +10,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::entry::{LARGE_FILE, Prepared, prepare, stream_large};
+use super::error::ZipError;
 use super::records::{CentralEntry, Hashing, safe_name, write_central, write_local};
 
 /// How far ahead of the writer the workers may prepare entries.
@@ -21,29 +21,6 @@ const BYTE_BUDGET: u64 = 96 << 20;
 /// Info-ZIP's default (`-6`) on mixed text and binary trees, at about 1.4× the speed of level 6
 /// (measured with `scripts/bench-upload`).
 pub const DEFAULT_LEVEL: u32 = 4;
-
-/// Why an archive could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ZipError {
-    /// Reading an input file failed.
-    #[error("read {path}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
-    /// Writing the archive failed.
-    #[error("write the archive")]
-    Write(#[source] io::Error),
-    /// An entry name is absolute or climbs with `..` (zip-slip); nothing was written for it.
-    #[error("refuse the entry name {name:?}: it is absolute or has a `..` segment")]
-    UnsafeName {
-        /// The name.
-        name: String,
-    },
-}
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
