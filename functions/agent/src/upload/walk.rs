@@ -116,10 +116,8 @@ impl Walk<'_> {
     }
 
     fn link(&mut self, path: String, source: PathBuf, follow: bool) {
-        let target = match std::fs::read_link(&source) {
-            Ok(t) => t,
-            Err(_) => PathBuf::new(),
-        };
+        // A link that vanished since the directory was read is not listed.
+        let Ok(target) = std::fs::read_link(&source) else { return };
         let resolved =
             std::fs::canonicalize(&source).ok().filter(|p| p.starts_with(self.canonical));
         let leads = match &resolved {
