@@ -5,6 +5,7 @@
 mod common;
 
 use std::io::Read;
+use std::path::Path;
 
 use common::{Harness, UUID, buildspec, strings};
 use kiln_agent::upload::UploadStatus;
@@ -286,4 +287,100 @@ async fn enable_symlinks_keeps_links_in_the_zip() {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
     let link = zip.by_name("link.txt").expect("link");
     assert_eq!(link.unix_mode().map(|m| m & 0o170_000), Some(0o120_000));
+}
+
+/// The names in the ZIP stored at `key` of `bkt`, sorted, with whether each is a link.
+fn zip_names(h: &Harness, key: &str) -> Vec<(String, bool)> {
+    let bytes = h.objects("bkt")[key].clone();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut names: Vec<(String, bool)> = (0..zip.len())
+        .map(|i| {
+            let e = zip.by_index(i).expect("entry");
+            let link = e.unix_mode().is_some_and(|m| m & 0o170_000 == 0o120_000);
+            (e.name().expect("a utf-8 name").into_owned(), link)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A file outside the working copy that a hostile buildspec would like to ship.
+fn secret_outside(h: &Harness) -> std::path::PathBuf {
+    let state = h.dir.path().join("state");
+    std::fs::create_dir_all(&state).expect("state");
+    std::fs::write(state.join("restore.sh"), "export TOKEN=secret").expect("secret");
+    state
+}
+
+/// `..` in `files` or `base-directory` never reads outside `CODEBUILD_SRC_DIR`, and no ZIP
+/// entry is named with `..` (zip-slip); a path that stays inside after `..` still works.
+#[tokio::test]
+async fn dot_dot_paths_never_read_outside_the_source() {
+    let h = Harness::new();
+    secret_outside(&h);
+    h.write(&["a.txt", "dist/b.txt"]);
+    let a = spec(&["../state/restore.sh", "a.txt", "dist/../dist/b.txt", "../../**/*.sh"]);
+    let (out, log) = run(&h, a, &project(s3("out.zip", "ZIP"))).await;
+    assert_eq!(out.status, UploadStatus::Succeeded, "{log:#?}");
+    assert_eq!(
+        zip_names(&h, "out.zip"),
+        [("a.txt".to_owned(), false), ("dist/b.txt".to_owned(), false)],
+        "{log:#?}"
+    );
+    assert!(log.iter().any(|l| l.contains("../state/restore.sh") && l.contains("outside")));
+
+    let base = ArtifactsSpec { base_directory: Some("..".into()), ..spec(&["state/*"]) };
+    let (out, log) = run(&h, base, &project(s3("base", "NONE"))).await;
+    assert_eq!(out.status, UploadStatus::client_error("no matching artifact paths found"));
+    assert!(log.iter().any(|l| l.contains("base-directory ..") && l.contains("outside")));
+    let deep = ArtifactsSpec { base_directory: Some("dist/../..".into()), ..spec(&["**/*"]) };
+    let (out, _) = run(&h, deep, &project(s3("deep", "NONE"))).await;
+    assert_eq!(out.status, UploadStatus::client_error("no matching artifact paths found"));
+    assert!(keys(&h, "bkt").iter().all(|k| !k.contains("restore.sh")), "{:?}", keys(&h, "bkt"));
+}
+
+/// A link leading out of the working copy (`root -> /` in the review; a directory outside
+/// here) is never followed — not by a glob, a literal path through it, or a base-directory —
+/// and never kept as a link even with `enable-symlinks`; links that stay inside still work.
+#[tokio::test]
+async fn links_leading_out_of_the_source_are_never_followed() {
+    let h = Harness::new();
+    let state = secret_outside(&h);
+    h.write(&["a.txt", "v2/app.js"]);
+    let link = |target: &Path, name: &str| {
+        std::os::unix::fs::symlink(target, h.src().join(name)).expect("symlink")
+    };
+    link(&state, "root");
+    link(&state.join("restore.sh"), "leak.sh");
+    link(Path::new("../state/restore.sh"), "up.sh");
+    link(Path::new("a.txt"), "in.txt");
+    link(Path::new("v2"), "current");
+
+    let (out, log) = run(&h, spec(&["**/*", "root/restore.sh"]), &project(s3("all", "NONE"))).await;
+    assert_eq!(out.status, UploadStatus::Succeeded);
+    assert_eq!(
+        keys(&h, "bkt"),
+        ["all/a.txt", "all/current/app.js", "all/in.txt", "all/v2/app.js"],
+        "{log:#?}"
+    );
+    assert_eq!(h.objects("bkt")["all/in.txt"], b"contents of a.txt");
+    assert!(log.iter().any(|l| l.contains("root") && l.contains("outside")), "{log:#?}");
+
+    let base = ArtifactsSpec { base_directory: Some("ro*".into()), ..spec(&["**/*"]) };
+    let (out, _) = run(&h, base, &project(s3("base", "NONE"))).await;
+    assert_eq!(out.status, UploadStatus::client_error("no matching artifact paths found"));
+
+    let kept = ArtifactsSpec { enable_symlinks: true, ..spec(&["**/*"]) };
+    let (out, log) = run(&h, kept, &project(s3("kept.zip", "ZIP"))).await;
+    assert_eq!(out.status, UploadStatus::Succeeded);
+    assert_eq!(
+        zip_names(&h, "kept.zip"),
+        [
+            ("a.txt".to_owned(), false),
+            ("current".to_owned(), true),
+            ("in.txt".to_owned(), true),
+            ("v2/app.js".to_owned(), false),
+        ],
+        "{log:#?}"
+    );
 }

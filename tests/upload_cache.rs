@@ -7,9 +7,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{Harness, buildspec, strings, write_tree};
+use common::{Harness, Raw, buildspec, raw_archive, strings, tree_of, write_tree};
 use kiln_agent::upload::UploadStatus;
 use kiln_core::buildspec::{ArtifactsSpec, Buildspec, CacheAction, CacheSpec};
+use kiln_core::ports::{ObjectStore, PutOptions};
 use kiln_core::project::{Project, ProjectCache};
 use kiln_local::UnavailableObjectStore;
 
@@ -209,4 +210,171 @@ async fn a_failing_artifact_store_fails_the_phase_but_reports_and_cache_only_war
     assert!(
         matches!(out.status, UploadStatus::Failed { ref status_code, .. } if status_code == "CLIENT_ERROR")
     );
+}
+
+/// Stores `archive` as the cache entry of key `k1`.
+async fn store_entry(h: &Harness, archive: Vec<u8>) {
+    h.store
+        .put_bytes("cache-bkt", "pre/proj/keys/k1.tar.zst", archive, &PutOptions::default())
+        .await
+        .expect("store the entry");
+}
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).expect("metadata").permissions().mode() & 0o7777
+}
+
+/// A poisoned entry (another project sharing the cache namespace, say) tries every way out:
+/// links to an absolute and to an escaping place with files written through them, `..`
+/// names, names outside the cache paths (relative and absolute), setuid bits, hard links,
+/// devices and fifos. Only regular files and inside links under the cache paths are restored,
+/// without special mode bits, and the build only sees warnings.
+#[tokio::test]
+async fn a_hostile_archive_writes_only_under_the_cache_paths() {
+    let h = Harness::new();
+    let outside = h.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    let outside_text = outside.display().to_string();
+    let absolute_name = format!("a{outside_text}/absolute");
+    store_entry(
+        &h,
+        raw_archive(&[
+            Raw::Link("s/.cache/abs", &outside_text),
+            Raw::File("s/.cache/abs/through-absolute-link", b"x", 0o644),
+            Raw::Link("s/.cache/rel", "../../outside"),
+            Raw::File("s/.cache/rel/through-relative-link", b"x", 0o644),
+            Raw::Link("s/.cache/up", "../.."),
+            Raw::File("s/.cache/up/through-parent-link", b"x", 0o644),
+            Raw::File("s/../outside/dot-dot", b"x", 0o644),
+            Raw::File("s/.cache/../../outside/dot-dot-inside", b"x", 0o644),
+            Raw::File("s/src/not-a-cache-path.sh", b"x", 0o755),
+            Raw::File(&absolute_name, b"x", 0o644),
+            Raw::File("s/.cache/setuid", b"#!/bin/sh\n", 0o6755),
+            Raw::Dir("s/.cache/sticky", 0o1777),
+            Raw::HardLink("s/.cache/hard", "s/.cache/setuid"),
+            Raw::Fifo("s/.cache/fifo"),
+            Raw::CharDevice("s/.cache/null"),
+            Raw::Link("s/.cache/inside", "setuid"),
+            Raw::Link("s/node_modules/.bin/tool", "../pkg/tool.js"),
+            Raw::File("s/node_modules/pkg/tool.js", b"js", 0o755),
+        ]),
+    )
+    .await;
+    let log = h
+        .restore_in(&with_cache(cache(Some("k1"), &[], None)), &project(), &h.src(), &h.store)
+        .await;
+    assert!(tree_of(&outside).is_empty(), "written outside: {:?}\n{log:#?}", tree_of(&outside));
+    assert!(!h.dir.path().join("through-parent-link").exists(), "{log:#?}");
+    assert_eq!(
+        tree_of(&h.src()),
+        [
+            ".cache",
+            ".cache/abs",
+            ".cache/abs/through-absolute-link",
+            ".cache/inside",
+            ".cache/rel",
+            ".cache/rel/through-relative-link",
+            ".cache/setuid",
+            ".cache/up",
+            ".cache/up/through-parent-link",
+            "node_modules",
+            "node_modules/.bin",
+            "node_modules/.bin/tool",
+            "node_modules/pkg",
+            "node_modules/pkg/tool.js",
+        ],
+        "{log:#?}"
+    );
+    for dir in [".cache/abs", ".cache/rel", ".cache/up"] {
+        assert!(std::fs::symlink_metadata(h.src().join(dir)).expect("dir").is_dir(), "{dir}");
+    }
+    assert_eq!(mode_of(&h.src().join(".cache/setuid")), 0o755);
+    assert_eq!(
+        std::fs::read_link(h.src().join(".cache/inside")).expect("link"),
+        Path::new("setuid")
+    );
+    assert!(log.iter().any(|l| l.starts_with("Warning: ")), "{log:#?}");
+    assert!(log.iter().all(|l| !l.starts_with("Warning: cache restore failed")), "{log:#?}");
+}
+
+/// The working copy itself may hold links (a checked-out `node_modules -> /somewhere`):
+/// restoring never writes through them, and a directory in the way of a file stays.
+#[tokio::test]
+async fn a_link_in_the_working_copy_is_never_written_through() {
+    let h = Harness::new();
+    let outside = h.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    std::os::unix::fs::symlink(&outside, h.src().join("node_modules")).expect("link");
+    std::fs::create_dir_all(h.src().join(".cache/x")).expect("a directory in the way");
+    store_entry(
+        &h,
+        raw_archive(&[
+            Raw::File("s/node_modules/pkg/index.js", b"x", 0o644),
+            Raw::File("s/node_modules", b"x", 0o644),
+            Raw::File("s/.cache/x", b"x", 0o644),
+            Raw::File("s/.cache/y", b"y", 0o644),
+        ]),
+    )
+    .await;
+    let log = h
+        .restore_in(&with_cache(cache(Some("k1"), &[], None)), &project(), &h.src(), &h.store)
+        .await;
+    assert!(tree_of(&outside).is_empty(), "{:?}\n{log:#?}", tree_of(&outside));
+    assert!(h.src().join(".cache/x").is_dir());
+    assert_eq!(read(&h.src().join(".cache/y")), "y", "{log:#?}");
+    assert!(log.iter().any(|l| l.starts_with("Warning: ")), "{log:#?}");
+}
+
+/// An absolute cache path (`/root/.m2/**/*` in real buildspecs) restores only under its
+/// literal prefix; an entry elsewhere on the host is not restored.
+#[tokio::test]
+async fn absolute_cache_paths_restore_only_under_their_prefix() {
+    let h = Harness::new();
+    let m2 = h.dir.path().join("m2");
+    let other = h.dir.path().join("other");
+    let spec = with_cache(CacheSpec {
+        paths: vec![format!("{}/**/*", m2.display())],
+        ..cache(Some("k1"), &[], None)
+    });
+    let inside = format!("a{}/repo/lib.jar", m2.display());
+    let elsewhere = format!("a{}/evil", other.display());
+    let sibling = format!("a{}2/evil", m2.display());
+    store_entry(
+        &h,
+        raw_archive(&[
+            Raw::File(&inside, b"jar", 0o644),
+            Raw::File(&elsewhere, b"x", 0o644),
+            Raw::File(&sibling, b"x", 0o644),
+            Raw::File("s/.cache/x", b"x", 0o644),
+        ]),
+    )
+    .await;
+    let log = h.restore_in(&spec, &project(), &h.src(), &h.store).await;
+    assert_eq!(read(&m2.join("repo/lib.jar")), "jar", "{log:#?}");
+    assert!(!other.exists() && !h.dir.path().join("m22").exists(), "{log:#?}");
+    assert!(tree_of(&h.src()).is_empty(), "{log:#?}");
+}
+
+/// Saving never follows a link out of the source: a link to an absolute place or a cache
+/// path that is itself a link to elsewhere is left out (with a log line), so the next build
+/// gets neither the link nor what it led to; a link inside is kept.
+#[tokio::test]
+async fn saving_never_follows_or_keeps_a_link_out_of_the_source() {
+    let h = Harness::new();
+    let outside = h.dir.path().join("outside");
+    write_tree(&outside, &["secret.txt"]);
+    h.write(&[".cache/x"]);
+    std::os::unix::fs::symlink(outside.join("secret.txt"), h.src().join(".cache/leak"))
+        .expect("link");
+    std::os::unix::fs::symlink("../../outside/secret.txt", h.src().join(".cache/up"))
+        .expect("link");
+    std::os::unix::fs::symlink("x", h.src().join(".cache/in")).expect("link");
+    std::os::unix::fs::symlink(&outside, h.src().join("node_modules")).expect("link");
+    let spec = with_cache(cache(Some("k1"), &[], None));
+    let (_, log) = h.upload(&spec, &project()).await;
+    assert!(log.iter().any(|l| l.starts_with("Saved 2 file(s)")), "{log:#?}");
+    let next = fresh(&h, "build2");
+    let log = h.restore_in(&spec, &project(), &next, &h.store).await;
+    assert_eq!(tree_of(&next), [".cache", ".cache/in", ".cache/x"], "{log:#?}");
 }

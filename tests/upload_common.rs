@@ -130,3 +130,71 @@ pub fn write_tree(root: &Path, files: &[&str]) {
         std::fs::write(&p, format!("contents of {f}")).expect("write");
     }
 }
+
+/// One entry of a hand-made cache archive; names and link targets are written as given, so
+/// an archive can say what a hostile one would.
+#[derive(Debug, Clone, Copy)]
+pub enum Raw<'a> {
+    /// A regular file: name, contents, mode.
+    File(&'a str, &'a [u8], u32),
+    /// A symbolic link: name, target.
+    Link(&'a str, &'a str),
+    /// A directory: name, mode.
+    Dir(&'a str, u32),
+    /// A hard link: name, target.
+    HardLink(&'a str, &'a str),
+    /// A named pipe.
+    Fifo(&'a str),
+    /// A character device (1, 3: `/dev/null`).
+    CharDevice(&'a str),
+}
+
+/// A tar + zstd archive of `entries`, in the format of kiln's cache entries.
+pub fn raw_archive(entries: &[Raw<'_>]) -> Vec<u8> {
+    use tar::EntryType;
+    let mut builder = tar::Builder::new(zstd::Encoder::new(Vec::new(), 3).expect("zstd"));
+    for entry in entries {
+        let (name, kind, link, data, mode): (&str, EntryType, &str, &[u8], u32) = match *entry {
+            Raw::File(n, d, m) => (n, EntryType::Regular, "", d, m),
+            Raw::Link(n, t) => (n, EntryType::Symlink, t, b"", 0o777),
+            Raw::Dir(n, m) => (n, EntryType::Directory, "", b"", m),
+            Raw::HardLink(n, t) => (n, EntryType::Link, t, b"", 0o644),
+            Raw::Fifo(n) => (n, EntryType::Fifo, "", b"", 0o644),
+            Raw::CharDevice(n) => (n, EntryType::Char, "", b"", 0o666),
+        };
+        let mut header = tar::Header::new_gnu();
+        let gnu = header.as_gnu_mut().expect("a gnu header");
+        gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+        gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        header.set_entry_type(kind);
+        header.set_size(data.len() as u64);
+        header.set_mode(mode);
+        header.set_mtime(1_700_000_000);
+        if kind == EntryType::Char {
+            header.set_device_major(1).expect("major");
+            header.set_device_minor(3).expect("minor");
+        }
+        header.set_cksum();
+        builder.append(&header, data).expect("append");
+    }
+    builder.into_inner().expect("tar").finish().expect("zstd")
+}
+
+/// Every file, link and directory under `dir`, relative, sorted (nothing for a missing dir).
+pub fn tree_of(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries {
+            let e = e.expect("entry");
+            let p = e.path();
+            out.push(p.strip_prefix(root).expect("under root").display().to_string());
+            if e.file_type().expect("type").is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}

@@ -177,3 +177,31 @@ async fn coverage_reports_carry_a_code_coverage_summary() {
     assert_eq!(json["codeCoverageSummary"]["lineCoveragePercentage"], 75.0);
     assert_eq!(json["codeCoverageSummary"]["branchesMissed"], 1);
 }
+
+/// Report paths with `..` never read outside `CODEBUILD_SRC_DIR`, nor do links out of it:
+/// nothing outside is parsed or stored.
+#[tokio::test]
+async fn report_paths_never_read_outside_the_source() {
+    let h = Harness::new();
+    let outside = h.dir.path().join("state");
+    std::fs::create_dir_all(&outside).expect("dir");
+    std::fs::write(outside.join("r.xml"), JUNIT).expect("write");
+    std::os::unix::fs::symlink(&outside, h.src().join("results")).expect("link");
+    let mut spec = buildspec();
+    spec.reports = vec![
+        report("up", &["../state/r.xml"], ReportFormat::JunitXml),
+        report("link", &["results/*.xml"], ReportFormat::JunitXml),
+        ReportSpec {
+            base_directory: Some("../state".into()),
+            ..report("base", &["*.xml"], ReportFormat::JunitXml)
+        },
+    ];
+    let (out, log) = h.upload(&spec, &project()).await;
+    assert_eq!(out.status, UploadStatus::Succeeded);
+    for r in &out.reports {
+        assert_eq!(r.status, ReportStatus::Incomplete, "{}: {log:#?}", r.name);
+        assert_eq!(r.test_summary.total, 0, "{}", r.name);
+    }
+    let stored: Vec<String> = h.objects("kiln-artifacts").into_keys().collect();
+    assert!(stored.iter().all(|k| k.ends_with("/report.json")), "{stored:?}");
+}

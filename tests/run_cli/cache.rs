@@ -85,3 +85,42 @@ fn store_failure_only_warns() {
         run.stdout.lines().filter(|l| l.contains(" Warning: cache")).collect();
     assert_eq!(warnings.len(), 2, "a warning on restore and one on save\n{}", run.output());
 }
+
+#[path = "../upload_common.rs"]
+#[allow(dead_code, reason = "shared with the upload tests; this one uses the archive helper")]
+mod common;
+
+/// A poisoned cache entry (links out, files through them, absolute names) restored by a real
+/// `kiln run`: nothing is written outside the working copy, the build SUCCEEDS and the log
+/// names what was skipped.
+#[test]
+fn a_poisoned_cache_entry_writes_nothing_outside() {
+    use common::{Raw, raw_archive, tree_of};
+    let ws = Workspace::new(&[("buildspec.yml", &buildspec("  paths:\n    - '.cache/**/*'\n"))]);
+    let outside = ws.path("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    let target = outside.display().to_string();
+    let absolute = format!("a{target}/absolute");
+    let entry = ws.data().join("s3/kiln-cache/proj/proj/default.tar.zst");
+    std::fs::create_dir_all(entry.parent().expect("parent")).expect("bucket");
+    std::fs::write(
+        &entry,
+        raw_archive(&[
+            Raw::Link("s/.cache/out", &target),
+            Raw::File("s/.cache/out/through-link", b"x", 0o644),
+            Raw::Link("s/.cache/up", "../../../../../.."),
+            Raw::File(&absolute, b"x", 0o644),
+            Raw::File("s/.cache/x", b"cached", 0o4755),
+        ]),
+    )
+    .expect("entry");
+    let run = run(&ws, "one");
+    assert_eq!(run.status(), "SUCCEEDED", "{}", run.output());
+    assert!(run.stdout.contains("\nseen=cached\n"), "{}", run.output());
+    assert!(tree_of(&outside).is_empty(), "{:?}\n{}", tree_of(&outside), run.output());
+    assert!(
+        run.stdout.contains("Warning: cache entry \"s/.cache/out\" skipped"),
+        "{}",
+        run.output()
+    );
+}

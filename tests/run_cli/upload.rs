@@ -47,3 +47,31 @@ fn t03_t11_no_upload_after_pre_build_failure_or_abort() {
         assert_eq!(ws.objects("kiln-artifacts"), Vec::<String>::new(), "{phase}");
     }
 }
+
+/// The review's attack through `kiln run`: the build links `root -> /` and asks for its own
+/// state directory beside the working copy (`../state/restore.sh`). The ZIP holds only the
+/// build's own files — no entry through the link, none named with `..` — and the log says
+/// what was skipped.
+#[test]
+fn artifacts_never_leave_the_working_copy() {
+    let catalog = "projects:\n  - name: proj\n    artifacts: {type: S3, location: bkt, packaging: ZIP, name: out.zip}\n";
+    let ws = Workspace::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo made > out.txt\n      - ln -s / root\nartifacts:\n  files:\n    - '**/*'\n    - ../state/restore.sh\n    - root/etc/passwd\n",
+    )]);
+    std::fs::write(ws.path("projects.yaml"), catalog).expect("catalog");
+    let config = ws.path("projects.yaml");
+    let run = ws.run(&["--config", config.to_str().expect("utf-8")]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.phase("UPLOAD_ARTIFACTS"), Some("SUCCEEDED"));
+    let bytes = ws.object("bkt", "out.zip");
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut names: Vec<String> =
+        zip.file_names().map(|n| n.expect("a utf-8 name").into_owned()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["buildspec.yml", "out.txt"], "{}", run.output());
+    for skipped in ["skipping root: it is a link", "skipping ../state/restore.sh: it leads outside"]
+    {
+        assert!(run.stdout.contains(skipped), "{skipped}\n{}", run.output());
+    }
+}

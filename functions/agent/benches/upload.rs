@@ -17,8 +17,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kiln_agent::upload::archive::{ArchiveEntry, pack, unpack};
+use kiln_agent::upload::walk::find;
 use kiln_agent::upload::zip::{DEFAULT_LEVEL, write_zip_level};
-use kiln_core::artifacts::{Selection, select};
+use kiln_core::artifacts::Selection;
+use kiln_core::cache::CachePaths;
 
 struct Rng(u64);
 
@@ -225,8 +227,9 @@ fn main() {
     let mib = env_num("KILN_BENCH_MIB", 1024);
     let tree = w.join("artifact");
     generate_mixed(&tree, files, mib << 20);
-    let selected =
-        select(&tree, &Selection { files: &["**/*".to_owned()], ..Default::default() }).files;
+    let selected = find(&tree, &Selection { files: &["**/*".to_owned()], ..Default::default() })
+        .selected
+        .files;
     let level = u32::try_from(env_num("KILN_BENCH_ZIP_LEVEL", u64::from(DEFAULT_LEVEL)))
         .unwrap_or(DEFAULT_LEVEL);
     let kiln_zip = w.join("kiln.zip");
@@ -252,7 +255,7 @@ fn main() {
     let node_files = env_num("KILN_BENCH_NODE_FILES", 30_000);
     let src = w.join("src");
     generate_node_modules(&src, node_files);
-    let entries: Vec<ArchiveEntry> = select(
+    let entries: Vec<ArchiveEntry> = find(
         &src,
         &Selection {
             files: &["node_modules".to_owned()],
@@ -260,6 +263,7 @@ fn main() {
             ..Default::default()
         },
     )
+    .selected
     .files
     .into_iter()
     .map(|f| ArchiveEntry { name: format!("s/{}", f.path), file: f })
@@ -275,7 +279,9 @@ fn main() {
         pack(&entries, fs::File::create(&kiln_archive).expect("create")).expect("pack");
         let save = t.elapsed();
         let t = Instant::now();
-        unpack(fs::File::open(&kiln_archive).expect("open"), &restore_kiln).expect("unpack");
+        let paths = CachePaths::new(&["node_modules".to_owned()], None);
+        unpack(fs::File::open(&kiln_archive).expect("open"), &paths, &restore_kiln)
+            .expect("unpack");
         (save, t.elapsed())
     });
     let (tar_save, tar_restore) = best_pair(runs, || {

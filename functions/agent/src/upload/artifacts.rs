@@ -5,38 +5,27 @@
 //! the shell cannot evaluate fails it too (rather than uploading under a wrong key); a
 //! NO_ARTIFACTS primary still uploads the secondary artifacts. Every object carries the
 //! `codebuild-buildarn` metadata.
+//!
+//! Containment: files are listed under `CODEBUILD_SRC_DIR` by [`super::walk`], which never
+//! follows a link out of it, and selected by `kiln_core::artifacts`, which refuses paths and
+//! base directories whose `..` lead outside; each refusal is a `Warning:` line, and a path
+//! refused this way counts as matching nothing (so `no matching artifact paths found` when
+//! nothing else matched).
 
 use std::collections::BTreeMap;
 
 use kiln_core::artifacts::{
-    ArtifactLayout, ArtifactSettings, Packaging, Selection, artifact_type_enabled, select,
+    ArtifactLayout, ArtifactSettings, Packaging, Selection, artifact_type_enabled,
 };
 use kiln_core::buildspec::ArtifactsSpec;
 use kiln_core::ports::PutOptions;
 use kiln_core::project::ProjectArtifacts;
-use serde::Serialize;
 
-use super::boundary::{UploadInput, UploadOutcome, UploadStatus};
+use super::boundary::{ArtifactSummary, UploadInput, UploadOutcome, UploadStatus};
 use super::shell;
+use super::walk::{find, log_found};
 use super::zip::write_zip;
 use crate::error_text::error_chain;
-
-/// One artifact in the build summary (BatchGetBuilds `BuildArtifacts` field names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ArtifactSummary {
-    /// `s3://bucket/key` (the folder key for packaging NONE).
-    pub location: String,
-    /// Hex SHA-256 of the ZIP.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256sum: Option<String>,
-    /// Hex MD5 of the ZIP.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5sum: Option<String>,
-    /// The identifier of a secondary artifact.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact_identifier: Option<String>,
-}
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
 
@@ -127,20 +116,19 @@ async fn upload_one(
         exclude_paths: &spec.exclude_paths,
         keep_symlinks: spec.enable_symlinks && layout.packaging == Packaging::Zip,
     };
-    let selected = select(input.src_dir, &selection);
+    let found = find(input.src_dir, &selection);
     for pattern in &spec.files {
         log(format!("Expanding {pattern}"));
-        if selected.skipped.contains(pattern) {
+        if found.selected.skipped.contains(pattern) {
             log(format!("Skipping invalid file path {pattern}"));
         }
     }
+    log_found(&found, "", log);
+    let selected = found.selected;
     for path in &selected.collisions {
         log(format!(
             "Warning: several files flatten to {path} with discard-paths; the last one is kept"
         ));
-    }
-    for problem in &selected.unreadable {
-        log(format!("Warning: cannot read {problem}"));
     }
     if selected.files.is_empty() {
         return Err(UploadStatus::client_error("no matching artifact paths found"));

@@ -1,5 +1,6 @@
-//! The boundary with the phase runner: what UPLOAD_ARTIFACTS needs, what it produces, and the
-//! two entry points.
+//! The boundary with the phase runner: what UPLOAD_ARTIFACTS needs and what it produces. The
+//! two entry points that use these types are in `phase.rs`, so dependencies point one way:
+//! `phase` → `artifacts`, `cache`, `reports` → `boundary`.
 
 use std::path::Path;
 
@@ -8,10 +9,7 @@ use kiln_core::buildspec::Buildspec;
 use kiln_core::ports::ObjectStore;
 use kiln_core::project::Project;
 use kiln_core::reports::Report;
-
-use super::artifacts::{ArtifactSummary, upload_artifacts};
-use super::cache::{restore, save};
-use super::reports::collect_reports;
+use serde::Serialize;
 
 /// What UPLOAD_ARTIFACTS and the cache need to know about the build.
 #[derive(Clone, Copy)]
@@ -78,21 +76,19 @@ pub struct UploadOutcome {
     pub reports: Vec<Report>,
 }
 
-/// Restores the build cache into place. Every failure is a warning in the log, never an error.
-pub async fn restore_cache(input: &UploadInput<'_>, log: &mut (dyn FnMut(String) + Send)) {
-    restore(input, log).await;
-}
-
-/// Runs UPLOAD_ARTIFACTS: artifacts, secondary artifacts, reports and the cache save.
-///
-/// Artifacts decide the phase's status; reports and the cache only ever add log lines.
-pub async fn upload(
-    input: &UploadInput<'_>,
-    log: &mut (dyn FnMut(String) + Send),
-) -> UploadOutcome {
-    let mut outcome = UploadOutcome::default();
-    upload_artifacts(input, log, &mut outcome).await;
-    outcome.reports = collect_reports(input, log).await;
-    save(input, log).await;
-    outcome
+/// One artifact in the build summary (BatchGetBuilds `BuildArtifacts` field names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactSummary {
+    /// `s3://bucket/key` (the folder key for packaging NONE).
+    pub location: String,
+    /// Hex SHA-256 of the ZIP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256sum: Option<String>,
+    /// Hex MD5 of the ZIP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5sum: Option<String>,
+    /// The identifier of a secondary artifact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_identifier: Option<String>,
 }

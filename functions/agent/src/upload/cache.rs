@@ -7,18 +7,24 @@
 //! entry is overwritten. `action: restore` never saves, `action: save` never restores.
 //! Paths are CodeBuild globs relative to the source directory, or absolute (`~/` means `$HOME`
 //! of the build's environment). Every failure is a `Warning:` line, never a failed build.
+//!
+//! Containment (see `kiln_core::cache::CachePaths` and `archive`): saving walks each path's
+//! root without following a link out of it and keeps links only when they stay inside;
+//! restoring writes only regular files and inside links, only under the current buildspec's
+//! paths, never through a link, without special mode bits. A hostile entry is skipped with a
+//! `Warning:` line (the first [`MAX_SKIPS_KEPT`](super::archive::MAX_SKIPS_KEPT) by name,
+//! then a count).
 
-use std::path::PathBuf;
-
-use kiln_core::artifacts::{Selection, select};
+use kiln_core::artifacts::Selection;
 use kiln_core::buildspec::{CacheAction, CacheSpec};
-use kiln_core::cache::{CacheLayout, CacheSettings, pick_newest};
+use kiln_core::cache::{CacheLayout, CachePaths, CacheSettings, pick_newest};
 use kiln_core::ports::{ObjectInfo, PortErrorKind, PutOptions};
 
-use super::archive::{ArchiveEntry, pack, unpack};
+use super::archive::{ArchiveEntry, Restored, pack, unpack};
 use super::artifacts::build_metadata;
 use super::boundary::UploadInput;
 use super::shell;
+use super::walk::{find, log_found};
 use crate::error_text::error_chain;
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
@@ -105,16 +111,40 @@ pub(super) async fn restore(input: &UploadInput<'_>, log: &mut Log<'_>) {
         return log(format!("Warning: cache download failed: {}", error_chain(&e)));
     }
     let src = input.src_dir.to_path_buf();
+    let paths = cache_paths(input, spec, log);
     let unpacked = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&dest).map_err(|e| e.to_string())?;
-        unpack(file, &src).map_err(|e| error_chain(&e))
+        unpack(file, &paths, &src).map_err(|e| error_chain(&e))
     })
     .await;
     match unpacked {
-        Ok(Ok(n)) => log(format!("Restored {n} cached file(s)")),
+        Ok(Ok(restored)) => log_restored(&restored, log),
         Ok(Err(e)) => log(format!("Warning: cache restore failed: {e}")),
         Err(e) => log(format!("Warning: cache restore failed: {e}")),
     }
+}
+
+fn log_restored(restored: &Restored, log: &mut Log<'_>) {
+    log(format!("Restored {} cached file(s)", restored.count));
+    for skip in &restored.skips {
+        log(format!("Warning: cache entry {:?} skipped: {}", skip.name, skip.reason));
+    }
+    if restored.skipped > restored.skips.len() {
+        log(format!(
+            "Warning: {} more cache entries skipped",
+            restored.skipped - restored.skips.len()
+        ));
+    }
+}
+
+/// The buildspec's cache paths, logging those that lead outside the source directory.
+fn cache_paths(input: &UploadInput<'_>, spec: &CacheSpec, log: &mut Log<'_>) -> CachePaths {
+    let home = input.env.iter().find(|(k, _)| k == "HOME").map(|(_, v)| v.as_str());
+    let paths = CachePaths::new(&spec.paths, home);
+    for text in &paths.refused {
+        log(format!("Warning: cache: skipping path {text}: it leads outside the source directory"));
+    }
+    paths
 }
 
 async fn find_entry(
@@ -145,27 +175,26 @@ async fn find_entry(
     Ok(None)
 }
 
-/// The archive entries for the cache paths (relative to the source dir, or absolute).
-fn cache_entries(input: &UploadInput<'_>, spec: &CacheSpec) -> Vec<ArchiveEntry> {
-    let home = input.env.iter().find(|(k, _)| k == "HOME").map(|(_, v)| v.clone());
+/// The archive entries for the cache paths, each under its root (see the module docs).
+fn cache_entries(
+    input: &UploadInput<'_>,
+    spec: &CacheSpec,
+    log: &mut Log<'_>,
+) -> Vec<ArchiveEntry> {
     let mut entries: Vec<ArchiveEntry> = Vec::new();
-    for path in &spec.paths {
-        let text = match (path.strip_prefix("~/"), &home) {
-            (Some(rest), Some(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
-            _ => path.clone(),
-        };
-        let (root, prefix, pattern): (PathBuf, &str, String) = match text.strip_prefix('/') {
-            Some(abs) => (PathBuf::from("/"), "a", abs.to_owned()),
-            None => (input.src_dir.to_path_buf(), "s", text.clone()),
-        };
-        let files = [pattern];
-        let selected =
-            select(&root, &Selection { files: &files, keep_symlinks: true, ..Default::default() });
+    for path in &cache_paths(input, spec, log).paths {
+        let files = [path.pattern.as_str().to_owned()];
+        let found = find(
+            &path.root_dir(input.src_dir),
+            &Selection { files: &files, keep_symlinks: true, ..Default::default() },
+        );
+        log_found(&found, "cache: ", log);
         entries.extend(
-            selected
+            found
+                .selected
                 .files
                 .into_iter()
-                .map(|f| ArchiveEntry { name: format!("{prefix}/{}", f.path), file: f }),
+                .map(|f| ArchiveEntry { name: path.entry_name(&f.path), file: f }),
         );
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -194,7 +223,7 @@ pub(super) async fn save(input: &UploadInput<'_>, log: &mut Log<'_>) {
             Err(e) => return log(format!("Warning: cache save failed: {}", error_chain(&e))),
         }
     }
-    let entries = cache_entries(input, spec);
+    let entries = cache_entries(input, spec, log);
     if entries.is_empty() {
         return log("No files to cache".to_owned());
     }

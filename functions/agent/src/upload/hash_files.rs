@@ -5,13 +5,16 @@
 //! SHA-256 of its contents, and a newline. The same files with the same contents always give
 //! the same line, wherever the checkout is. No matching file prints the hash of nothing, with a
 //! warning on stderr, and still exits 0 so a `$(...)` key stays usable. Exit 2 on usage or
-//! read errors.
+//! read errors. Files are selected as artifacts are: never through a link out of the current
+//! directory, never with a path whose `..` leads outside it (a warning on stderr each).
 
 use std::io::Write;
 use std::path::Path;
 
-use kiln_core::artifacts::{Selection, select};
+use kiln_core::artifacts::Selection;
 use sha2::{Digest, Sha256};
+
+use super::walk::{find, open_regular};
 
 /// The names the agent links to itself and dispatches here by `argv[0]`.
 pub const TOOL_NAMES: [&str; 2] = ["codebuild-hash-files", "kiln-hash-files"];
@@ -49,10 +52,14 @@ fn print_line(hash: &str) -> i32 {
 
 /// The hash of the files `globs` select under `dir`, and how many there were.
 pub fn hash_files(dir: &Path, globs: &[String]) -> std::io::Result<(String, usize)> {
-    let selected = select(dir, &Selection { files: globs, ..Default::default() });
+    let found = find(dir, &Selection { files: globs, ..Default::default() });
+    for refused in &found.selected.refused {
+        eprintln!("codebuild-hash-files: warning: {refused}");
+    }
+    let selected = found.selected;
     let mut total = Sha256::new();
     for f in &selected.files {
-        let mut file = std::fs::File::open(&f.source)?;
+        let mut file = open_regular(&f.source)?;
         let mut h = Sha256::new();
         std::io::copy(&mut file, &mut h)?;
         total.update(f.path.as_bytes());
@@ -97,6 +104,23 @@ mod tests {
         assert_ne!(hash_files(b.path(), &globs).expect("hash").0, ha);
         let (none, n) = hash_files(a.path(), &["nothing*".to_owned()]).expect("hash");
         assert_eq!((none, n), (hex::encode(Sha256::digest(b"")), 0));
+    }
+
+    #[test]
+    fn files_behind_a_link_out_of_the_directory_are_not_hashed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (src, outside) = (dir.path().join("src"), dir.path().join("outside"));
+        std::fs::create_dir_all(&src).expect("src");
+        std::fs::create_dir_all(&outside).expect("outside");
+        std::fs::write(outside.join("secret"), b"s").expect("write");
+        std::fs::write(src.join("lock"), b"l").expect("write");
+        std::os::unix::fs::symlink(&outside, src.join("out")).expect("link");
+        std::os::unix::fs::symlink(outside.join("secret"), src.join("s")).expect("link");
+        let globs = vec!["**/*".to_owned(), "../outside/secret".to_owned()];
+        let (with_links, n) = hash_files(&src, &globs).expect("hash");
+        assert_eq!(n, 1);
+        let (alone, _) = hash_files(&src, &["lock".to_owned()]).expect("hash");
+        assert_eq!(with_links, alone);
     }
 
     #[test]

@@ -10,11 +10,13 @@ mod artifacts;
 mod boundary;
 mod cache;
 mod hash_files;
+mod phase;
 mod reports;
 pub mod shell;
+pub mod walk;
 pub mod zip;
 
-pub use artifacts::ArtifactSummary;
-pub use boundary::{UploadInput, UploadOutcome, UploadStatus, restore_cache, upload};
+pub use boundary::{ArtifactSummary, UploadInput, UploadOutcome, UploadStatus};
 pub use hash_files::{TOOL_NAMES, hash_files, hash_files_main, install_tools};
+pub use phase::{restore_cache, upload};
 pub use reports::report_prefix;

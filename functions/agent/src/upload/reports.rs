@@ -8,11 +8,14 @@
 //! Formats: every format CodeBuild reads is parsed (see `kiln_core::reports`): the test
 //! formats JUNITXML (every dialect), CUCUMBERJSON, NUNITXML, NUNIT3XML, TESTNGXML and
 //! VISUALSTUDIOTRX, and the coverage formats CLOVERXML, COBERTURAXML, JACOCOXML and SIMPLECOV.
+//!
+//! Report files are selected as artifacts are (see `artifacts.rs`): never through a link out
+//! of `CODEBUILD_SRC_DIR`, never with a path whose `..` leads outside it; each refusal is a
+//! `Warning: report <name>: ...` line and the report is INCOMPLETE when nothing is left.
 
-use std::fs::File;
 use std::io::BufReader;
 
-use kiln_core::artifacts::{ArtifactSettings, LOCAL_DEFAULT_BUCKET, Selection, select};
+use kiln_core::artifacts::{ArtifactSettings, LOCAL_DEFAULT_BUCKET, Selection};
 use kiln_core::buildspec::{ReportFormat, ReportSpec};
 use kiln_core::reports::{
     Report, ReportFile, build_report, parse_coverage, parse_cucumber, parse_junit,
@@ -21,6 +24,7 @@ use kiln_core::reports::{
 
 use super::artifacts::build_metadata;
 use super::boundary::UploadInput;
+use super::walk::{find, log_found, open_regular};
 use crate::error_text::error_chain;
 
 type Log<'l> = dyn FnMut(String) + Send + 'l;
@@ -98,7 +102,7 @@ fn one_report(
     name: &str,
     arn: &str,
 ) -> (Report, Vec<(String, std::path::PathBuf)>) {
-    let selected = select(
+    let found = find(
         input.src_dir,
         &Selection {
             files: &spec.files,
@@ -107,6 +111,8 @@ fn one_report(
             ..Default::default()
         },
     );
+    log_found(&found, &format!("report {name}: "), log);
+    let selected = found.selected;
     for pattern in &selected.skipped {
         log(format!("Warning: report {name}: no file matches {pattern}"));
     }
@@ -122,7 +128,7 @@ fn one_report(
 /// Parses one file of `format`; what cannot be parsed becomes an unusable file with the reason.
 fn parse_file(format: ReportFormat, source: &std::path::Path, path: &str) -> ReportFile {
     let unusable = |reason: String| ReportFile::Unusable { path: path.to_owned(), reason };
-    let file = match File::open(source) {
+    let file = match open_regular(source) {
         Ok(f) => BufReader::new(f),
         Err(e) => return unusable(format!("cannot read the file: {e}")),
     };

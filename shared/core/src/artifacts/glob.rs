@@ -6,7 +6,12 @@
 //!   `\x` the character `x`;
 //! - a whole segment `**` matches zero or more segments, so `**/*` matches every file
 //!   including those at the top level; `**` inside a longer segment acts as `*`;
-//! - `./` prefixes, repeated and trailing `/` are ignored.
+//! - `./` prefixes, repeated and trailing `/` are ignored;
+//! - a pattern without metacharacters names one path, and [`Pattern::selects`] every path
+//!   under it too (a bare directory name selects its whole tree [INF]).
+//!
+//! Patterns are matched against paths the agent listed, which never hold `.` or `..`
+//! segments; a buildspec path is cleaned with [`super::clean_relative`] before it gets here.
 
 /// One segment of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +29,8 @@ enum Segment {
 pub struct Pattern {
     text: String,
     segments: Vec<Segment>,
+    /// The leading literal segments joined with `/`.
+    prefix: String,
 }
 
 impl Pattern {
@@ -41,8 +48,16 @@ impl Pattern {
                     Segment::Literal(s.to_owned())
                 }
             })
-            .collect();
-        Self { text: text.to_owned(), segments }
+            .collect::<Vec<_>>();
+        let prefix = segments
+            .iter()
+            .map_while(|s| match s {
+                Segment::Literal(l) => Some(l.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        Self { text: text.to_owned(), segments, prefix }
     }
 
     /// The pattern as written.
@@ -57,22 +72,61 @@ impl Pattern {
 
     /// The leading segments without metacharacters, joined with `/` (`src/main` for
     /// `src/main/**/*.java`): the directory a walk can start from.
-    pub fn literal_prefix(&self) -> String {
-        let literal: Vec<&str> = self
-            .segments
-            .iter()
-            .map_while(|s| match s {
-                Segment::Literal(l) => Some(l.as_str()),
-                _ => None,
-            })
-            .collect();
-        literal.join("/")
+    pub fn literal_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// How many segments the pattern has.
+    pub fn depth(&self) -> usize {
+        self.segments.len()
     }
 
     /// Whether the relative path `path` (`/`-separated) matches.
     pub fn matches(&self, path: &str) -> bool {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match_segments(&self.segments, &parts)
+    }
+
+    /// Whether the path made of `parts` matches.
+    pub fn matches_parts(&self, parts: &[&str]) -> bool {
+        match_segments(&self.segments, parts)
+    }
+
+    /// Whether the pattern selects `path`: it matches it, or the pattern is literal and names
+    /// `path` or a directory `path` lies in (every path, for a pattern with no segment).
+    pub fn selects(&self, path: &str) -> bool {
+        if self.is_literal() {
+            return self.prefix.is_empty()
+                || path
+                    .strip_prefix(self.prefix.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        }
+        self.matches(path)
+    }
+
+    /// Whether the pattern may select some path strictly under the directory made of `parts`,
+    /// so a walk must look inside it.
+    pub fn may_select_under(&self, parts: &[&str]) -> bool {
+        if self.is_literal() {
+            let literal = self.segments.len().min(parts.len());
+            return self.segments[..literal]
+                .iter()
+                .zip(parts)
+                .all(|(s, p)| matches!(s, Segment::Literal(l) if l == p));
+        }
+        prefix_may_match(&self.segments, parts)
+    }
+}
+
+/// Whether some path that continues `dir` with at least one more segment can match `pattern`.
+fn prefix_may_match(pattern: &[Segment], dir: &[&str]) -> bool {
+    match (pattern.split_first(), dir.split_first()) {
+        (Some((Segment::AnyDepth, _)), _) => true,
+        (Some(_), None) => true,
+        (None, _) => false,
+        (Some((seg, rest)), Some((first, tail))) => {
+            match_one(seg, first) && prefix_may_match(rest, tail)
+        }
     }
 }
 
@@ -213,6 +267,30 @@ mod tests {
     #[test_case("my-build*", "my-build-2", true; "prefix glob")]
     fn matching(pattern: &str, path: &str, expected: bool) {
         assert_eq!(Pattern::new(pattern).matches(path), expected, "{pattern} vs {path}");
+    }
+
+    #[test_case("out", "out", true; "a literal names itself")]
+    #[test_case("out", "out/x/y", true; "and its tree")]
+    #[test_case("out", "outer", false; "but not a longer name")]
+    #[test_case("", "any/thing", true; "the empty pattern selects everything")]
+    #[test_case("out/*", "out/x/y", false; "a glob only matches")]
+    fn selecting(pattern: &str, path: &str, expected: bool) {
+        assert_eq!(Pattern::new(pattern).selects(path), expected, "{pattern} vs {path}");
+    }
+
+    #[test_case("**/*", "", true; "double star everywhere")]
+    #[test_case("**/*", "a/b", true; "double star deep")]
+    #[test_case("sub/*", "sub", true; "into the literal prefix")]
+    #[test_case("sub/*", "sub/deep", false; "not below a single star")]
+    #[test_case("sub/*", "other", false; "not elsewhere")]
+    #[test_case("*/x.txt", "any", true; "a star segment")]
+    #[test_case("out", "out/x", true; "inside a literal directory")]
+    #[test_case("out/a", "out", true; "on the way to a literal path")]
+    #[test_case("out/a", "other", false; "not off the literal path")]
+    #[test_case("out/**/*.js", "out/a/b", true; "under double star")]
+    fn walking(pattern: &str, dir: &str, expected: bool) {
+        let parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+        assert_eq!(Pattern::new(pattern).may_select_under(&parts), expected, "{pattern} in {dir}");
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! Which files an `artifacts`, `reports` or `cache` block selects, and their output paths.
+//! Which listed entries an `artifacts`, `reports` or `cache` block selects, and their output
+//! paths. Pure: the agent lists the tree (see [`super::Listed`]), asking [`Selector`] which
+//! directories to look into, and [`Selector::select`] reads the list.
 //!
 //! Semantics (spec §4.1–4.3):
 //! - patterns are relative to `base-directory` when set, else to the root (the source dir);
-//! - `base-directory` may itself be a glob over directories (`my-build*`): every match is a
-//!   base, their contents are merged, and the base itself is never part of an output path;
+//!   they are cleaned first ([`super::clean_relative`]): one that leads outside selects
+//!   nothing and is reported in [`Selected::refused`];
+//! - `base-directory` may itself be a glob over directories (`my-build*`): every listed
+//!   directory it matches, at most as deep as it has segments, is a base, their contents are
+//!   merged, and the base itself is never part of an output path;
 //! - a pattern without metacharacters that names a directory selects its whole tree [INF];
 //! - `exclude-paths` are matched against the path relative to the base; a literal one that
 //!   names a directory excludes its whole tree;
@@ -11,15 +16,20 @@
 //!   one selected wins and the name is reported in [`Selected::collisions`] [INF];
 //! - a pattern that selects nothing is reported in [`Selected::skipped`] (the caller logs
 //!   `Skipping invalid file path <pattern>`);
-//! - with `keep_symlinks` symbolic links are selected as links (`enable-symlinks`, ZIP only),
-//!   otherwise they are followed and their targets' contents selected.
+//! - links: with `keep_symlinks` (`enable-symlinks` for a ZIP, always for the cache) a link is
+//!   kept as a link when its target stays inside the root lexically, and refused otherwise;
+//!   without it a link to a file inside the root is read as that file, a link to a directory
+//!   inside is walked by the agent (its contents are listed under the link's path), and any
+//!   other link is refused. Nothing is ever read through a link out of the root.
 //!
 //! Output paths are `/`-separated and sorted; each appears once.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use super::glob::Pattern;
+use super::listing::{LinkLeads, Listed, ListedKind, Refused, RefusedReason};
+use super::paths::{clean_relative, link_stays_inside};
 
 /// What to select: the keys of an `artifacts` (or `reports`, `cache`) block.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,313 +75,257 @@ pub struct Selected {
     pub skipped: Vec<String>,
     /// Output paths that more than one file flattened to (discard-paths).
     pub collisions: Vec<String>,
-    /// Paths that could not be read while walking, with the reason (never fatal).
-    pub unreadable: Vec<String>,
+    /// Paths and links not read because they lead out (each once, in the order met).
+    pub refused: Vec<Refused>,
 }
 
-/// Selects files under `root` (the source directory) as `selection` says. Reads the file
-/// system; never fails: what cannot be read is reported in [`Selected::unreadable`].
-pub fn select(root: &Path, selection: &Selection<'_>) -> Selected {
-    let mut out = Selected::default();
-    let bases = match selection.base_directory.map(str::trim).filter(|b| !b.is_empty()) {
-        None => vec![root.to_path_buf()],
-        Some(base) => expand_dirs(root, base),
-    };
-    let excludes: Vec<Pattern> = selection.exclude_paths.iter().map(|p| Pattern::new(p)).collect();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for text in selection.files {
-        let pattern = Pattern::new(text);
-        let mut found = false;
-        for base in &bases {
-            for (rel, source, kind) in
-                matches_under(base, &pattern, selection.keep_symlinks, &mut out.unreadable)
-            {
-                if excludes.iter().any(|e| excluded(e, &rel)) {
-                    continue;
-                }
-                found = true;
-                let path = if selection.discard_paths {
-                    rel.rsplit('/').next().unwrap_or(&rel).to_owned()
-                } else {
-                    rel
-                };
-                let file = SelectedFile { source, path: path.clone(), kind };
-                match index.get(&path) {
-                    Some(&i) => {
-                        if out.files[i].source != file.source && !out.collisions.contains(&path) {
-                            out.collisions.push(path);
-                        }
-                        out.files[i] = file;
-                    }
-                    None => {
-                        index.insert(path, out.files.len());
-                        out.files.push(file);
-                    }
-                }
-            }
-        }
-        if !found {
-            out.skipped.push(text.clone());
-        }
-    }
-    out.files.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+/// The base directories a selection reads from.
+#[derive(Debug, Clone)]
+enum Base {
+    /// The root itself.
+    Root,
+    /// Every directory the pattern matches, at most as deep as its segments.
+    Dirs(Pattern),
+    /// A base-directory that leads outside: nothing is selected.
+    Outside,
 }
 
-fn excluded(pattern: &Pattern, rel: &str) -> bool {
-    if pattern.matches(rel) {
-        return true;
-    }
-    let prefix = pattern.literal_prefix();
-    pattern.is_literal() && !prefix.is_empty() && rel.starts_with(&format!("{prefix}/"))
-}
-
-/// The directories under `root` that the `base-directory` text names (a glob or one path).
-fn expand_dirs(root: &Path, base: &str) -> Vec<PathBuf> {
-    let pattern = Pattern::new(base);
-    if pattern.is_literal() {
-        let dir = root.join(pattern.literal_prefix());
-        return if dir.is_dir() { vec![dir] } else { Vec::new() };
-    }
-    let depth = base.split('/').filter(|s| !s.is_empty() && *s != ".").count().max(1);
-    let mut dirs: Vec<PathBuf> = walkdir::WalkDir::new(root)
-        .min_depth(1)
-        .max_depth(depth)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .filter(|e| rel_path(root, e.path()).is_some_and(|rel| pattern.matches(&rel)))
-        .map(|e| e.path().to_path_buf())
-        .collect();
-    dirs.dedup();
-    dirs
-}
-
-fn rel_path(base: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(base).ok()?;
-    let parts: Vec<String> =
-        rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    Some(parts.join("/"))
-}
-
-/// Every entry under `base` that `pattern` selects, in walk order: (relative path, source, kind).
-fn matches_under(
-    base: &Path,
-    pattern: &Pattern,
+/// A [`Selection`] compiled: what the walk must list, then what the list selects.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    files: Vec<(String, Option<Pattern>)>,
+    base: Base,
+    excludes: Vec<Pattern>,
+    discard_paths: bool,
     keep_symlinks: bool,
-    unreadable: &mut Vec<String>,
-) -> Vec<(String, PathBuf, EntryKind)> {
-    let prefix = pattern.literal_prefix();
-    let start = if prefix.is_empty() { base.to_path_buf() } else { base.join(&prefix) };
-    let Ok(meta) = std::fs::symlink_metadata(&start) else { return Vec::new() };
-    let whole_tree = pattern.is_literal();
-    let walkable =
-        meta.is_dir() || (meta.file_type().is_symlink() && !keep_symlinks && start.is_dir());
-    if !walkable {
-        if !whole_tree {
-            return Vec::new();
+    refused: Vec<Refused>,
+}
+
+fn parts(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+impl Selector {
+    /// Compiles `selection`, cleaning its paths.
+    pub fn new(selection: &Selection<'_>) -> Self {
+        let mut refused = Vec::new();
+        let mut refuse = |path: &str, reason| {
+            refused.push(Refused { path: path.to_owned(), reason });
+        };
+        let files = selection
+            .files
+            .iter()
+            .map(|text| {
+                let pattern = clean_relative(text).map(|clean| Pattern::new(&clean));
+                if pattern.is_none() {
+                    refuse(text, RefusedReason::FileOutside);
+                }
+                (text.clone(), pattern)
+            })
+            .collect();
+        let base = match selection.base_directory.map(str::trim).filter(|b| !b.is_empty()) {
+            None => Base::Root,
+            Some(text) => match clean_relative(text) {
+                Some(clean) if clean.is_empty() => Base::Root,
+                Some(clean) => Base::Dirs(Pattern::new(&clean)),
+                None => {
+                    refuse(text, RefusedReason::BaseOutside);
+                    Base::Outside
+                }
+            },
+        };
+        let excludes = selection
+            .exclude_paths
+            .iter()
+            .filter_map(|text| {
+                let clean = clean_relative(text);
+                if clean.is_none() {
+                    refuse(text, RefusedReason::ExcludeOutside);
+                }
+                clean.map(|c| Pattern::new(&c))
+            })
+            .collect();
+        Self {
+            files,
+            base,
+            excludes,
+            discard_paths: selection.discard_paths,
+            keep_symlinks: selection.keep_symlinks,
+            refused,
         }
-        let kind = if meta.file_type().is_symlink() && keep_symlinks {
-            match std::fs::read_link(&start) {
-                Ok(target) => EntryKind::Symlink(target),
-                Err(_) => return Vec::new(),
-            }
-        } else if start.is_file() {
-            EntryKind::File
-        } else {
-            return Vec::new();
-        };
-        return vec![(prefix, start, kind)];
     }
-    let mut found = Vec::new();
-    let walk =
-        walkdir::WalkDir::new(&start).min_depth(1).follow_links(!keep_symlinks).sort_by_file_name();
-    for entry in walk {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
-                unreadable.push(format!("{path}: {e}"));
-                continue;
+
+    fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.files.iter().filter_map(|(_, p)| p.as_ref())
+    }
+
+    /// Whether the walk must list what is inside the directory `dir` (relative to the root;
+    /// `""` is the root): whether anything under it may be a base or be selected.
+    pub fn wants_dir(&self, dir: &str) -> bool {
+        let dir = parts(dir);
+        match &self.base {
+            Base::Outside => false,
+            Base::Root => self.patterns().any(|p| p.may_select_under(&dir)),
+            Base::Dirs(base) => {
+                if dir.len() < base.depth() && base.may_select_under(&dir) {
+                    return true;
+                }
+                (1..=dir.len().min(base.depth())).any(|k| {
+                    base.matches_parts(&dir[..k])
+                        && self.patterns().any(|p| p.may_select_under(&dir[k..]))
+                })
             }
-        };
-        let file_type = entry.file_type();
-        let kind = if file_type.is_symlink() {
-            match std::fs::read_link(entry.path()) {
-                Ok(target) => EntryKind::Symlink(target),
-                Err(e) => {
-                    unreadable.push(format!("{}: {e}", entry.path().display()));
-                    continue;
+        }
+    }
+
+    /// Whether a link at `dir` to a directory inside the root is walked as a directory:
+    /// always without `keep_symlinks`, and with it when the link is a base directory or on
+    /// the way to one (a base-directory is read wherever it leads inside the root).
+    pub fn follows_dir_link(&self, dir: &str) -> bool {
+        if !self.keep_symlinks {
+            return true;
+        }
+        let dir = parts(dir);
+        match &self.base {
+            Base::Dirs(base) if dir.len() <= base.depth() => {
+                base.matches_parts(&dir) || base.may_select_under(&dir)
+            }
+            _ => false,
+        }
+    }
+
+    /// The bases among `entries`, in listing order.
+    fn bases<'e>(&self, entries: &'e [Listed]) -> Vec<&'e str> {
+        match &self.base {
+            Base::Root => vec![""],
+            Base::Outside => Vec::new(),
+            Base::Dirs(base) => entries
+                .iter()
+                .filter(|e| e.kind == ListedKind::Dir)
+                .filter(|e| {
+                    let p = parts(&e.path);
+                    p.len() <= base.depth() && base.matches_parts(&p)
+                })
+                .map(|e| e.path.as_str())
+                .collect(),
+        }
+    }
+
+    fn excluded(&self, rel: &str) -> bool {
+        self.excludes.iter().any(|e| e.selects(rel))
+    }
+
+    /// Selects among `entries` (a listing in walk order, as [`super::Listed`] describes).
+    pub fn select(&self, entries: &[Listed]) -> Selected {
+        let mut out = Selected { refused: self.refused.clone(), ..Selected::default() };
+        let bases = self.bases(entries);
+        let buckets = bucket(entries, &bases);
+        let mut refused_links: HashSet<usize> = HashSet::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (text, pattern) in &self.files {
+            let mut found = false;
+            if let Some(pattern) = pattern {
+                for (base, members) in bases.iter().zip(&buckets) {
+                    for &i in members {
+                        let entry = &entries[i];
+                        let rel = if base.is_empty() {
+                            entry.path.as_str()
+                        } else {
+                            &entry.path[base.len() + 1..]
+                        };
+                        if !pattern.selects(rel) || self.excluded(rel) {
+                            continue;
+                        }
+                        let Some((source, kind)) = self.read_as(entry) else {
+                            if refused_links.insert(i) {
+                                out.refused.push(Refused {
+                                    path: entry.path.clone(),
+                                    reason: link_refusal(entry),
+                                });
+                            }
+                            continue;
+                        };
+                        found = true;
+                        let path = if self.discard_paths {
+                            rel.rsplit('/').next().unwrap_or(rel).to_owned()
+                        } else {
+                            rel.to_owned()
+                        };
+                        add(&mut out, &mut index, SelectedFile { source, path, kind });
+                    }
                 }
             }
-        } else if file_type.is_file() {
-            EntryKind::File
-        } else {
-            continue;
-        };
-        let Some(rel) = rel_path(base, entry.path()) else { continue };
-        if whole_tree || pattern.matches(&rel) {
-            found.push((rel, entry.path().to_path_buf(), kind));
+            if !found {
+                out.skipped.push(text.clone());
+            }
+        }
+        out.files.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    /// How a listed entry is read, or `None` when it is a link that must not be.
+    fn read_as(&self, entry: &Listed) -> Option<(PathBuf, EntryKind)> {
+        match &entry.kind {
+            ListedKind::File => Some((entry.source.clone(), EntryKind::File)),
+            ListedKind::Dir => None,
+            ListedKind::Link { target, .. } if self.keep_symlinks => {
+                link_stays_inside(&entry.path, target)
+                    .then(|| (entry.source.clone(), EntryKind::Symlink(target.clone())))
+            }
+            ListedKind::Link { leads: LinkLeads::File(resolved), .. } => {
+                Some((resolved.clone(), EntryKind::File))
+            }
+            ListedKind::Link { .. } => None,
         }
     }
-    found
+}
+
+/// Why a link entry was not read.
+fn link_refusal(entry: &Listed) -> RefusedReason {
+    match &entry.kind {
+        ListedKind::Link { leads: LinkLeads::Dir, .. } => RefusedReason::LinkNotFollowed,
+        ListedKind::Link { leads: LinkLeads::Nowhere, .. } => RefusedReason::LinkNowhere,
+        _ => RefusedReason::LinkOutside,
+    }
+}
+
+/// For each base, the indexes of the non-directory entries under it, in listing order.
+fn bucket(entries: &[Listed], bases: &[&str]) -> Vec<Vec<usize>> {
+    let mut buckets = vec![Vec::new(); bases.len()];
+    if bases == [""] {
+        buckets[0] = (0..entries.len()).filter(|&i| entries[i].kind != ListedKind::Dir).collect();
+        return buckets;
+    }
+    let position: HashMap<&str, usize> = bases.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.kind == ListedKind::Dir {
+            continue;
+        }
+        for (cut, _) in entry.path.match_indices('/') {
+            if let Some(&b) = position.get(&entry.path[..cut]) {
+                buckets[b].push(i);
+            }
+        }
+    }
+    buckets
+}
+
+/// Adds `file`, the last one winning a name already taken (a collision when it differs).
+fn add(out: &mut Selected, index: &mut HashMap<String, usize>, file: SelectedFile) {
+    match index.get(&file.path) {
+        Some(&i) => {
+            if out.files[i].source != file.source && !out.collisions.contains(&file.path) {
+                out.collisions.push(file.path.clone());
+            }
+            out.files[i] = file;
+        }
+        None => {
+            index.insert(file.path.clone(), out.files.len());
+            out.files.push(file);
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-
-    fn tree(files: &[&str]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for f in files {
-            let p = dir.path().join(f);
-            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            fs::write(&p, f.as_bytes()).expect("write");
-        }
-        dir
-    }
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    fn paths(selected: &Selected) -> Vec<&str> {
-        selected.files.iter().map(|f| f.path.as_str()).collect()
-    }
-
-    #[test]
-    fn t38_base_directory_is_not_part_of_output_paths() {
-        let dir = tree(&["dist/index.html", "dist/js/app.js", "src/main.ts"]);
-        let files = strings(&["**/*"]);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, base_directory: Some("dist"), ..Default::default() },
-        );
-        assert_eq!(paths(&s), ["index.html", "js/app.js"]);
-    }
-
-    #[test]
-    fn t39_discard_paths_flattens() {
-        let dir = tree(&["target/app.jar"]);
-        let files = strings(&["target/app.jar"]);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, discard_paths: true, ..Default::default() },
-        );
-        assert_eq!(paths(&s), ["app.jar"]);
-    }
-
-    const MY_BUILD: [&str; 3] = [
-        "my-build-1/my-file-1.txt",
-        "my-build-2/my-file-2.txt",
-        "my-build-2/my-subdirectory/my-file-3.txt",
-    ];
-
-    #[test]
-    fn t40_star_stays_in_one_segment_under_a_base() {
-        let dir = tree(&MY_BUILD);
-        let files = strings(&["*/my-file-3.txt"]);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, base_directory: Some("my-build-2"), ..Default::default() },
-        );
-        assert_eq!(paths(&s), ["my-subdirectory/my-file-3.txt"]);
-    }
-
-    #[test]
-    fn t41_base_directory_glob_merges_and_discards() {
-        let dir = tree(&MY_BUILD);
-        let files = strings(&["**/*"]);
-        let sel = Selection {
-            files: &files,
-            base_directory: Some("my-build*"),
-            discard_paths: true,
-            ..Default::default()
-        };
-        let s = select(dir.path(), &sel);
-        assert_eq!(paths(&s), ["my-file-1.txt", "my-file-2.txt", "my-file-3.txt"]);
-        let sel = Selection { discard_paths: false, ..sel };
-        assert_eq!(
-            paths(&select(dir.path(), &sel)),
-            ["my-file-1.txt", "my-file-2.txt", "my-subdirectory/my-file-3.txt"]
-        );
-    }
-
-    #[test]
-    fn t42_t43_missing_patterns_are_skipped() {
-        let dir = tree(&["a.txt"]);
-        let files = strings(&["a.txt", "missing.txt"]);
-        let s = select(dir.path(), &Selection { files: &files, ..Default::default() });
-        assert_eq!(paths(&s), ["a.txt"]);
-        assert_eq!(s.skipped, ["missing.txt"]);
-        let files = strings(&["does-not-exist.txt"]);
-        let s = select(dir.path(), &Selection { files: &files, ..Default::default() });
-        assert!(s.files.is_empty());
-        assert_eq!(s.skipped, ["does-not-exist.txt"]);
-    }
-
-    #[test]
-    fn t44_exclude_paths_are_relative_to_the_base() {
-        let dir = tree(&["dist/a.js", "dist/a.js.map"]);
-        let files = strings(&["**/*"]);
-        let excl = strings(&["**/*.map"]);
-        let sel = Selection {
-            files: &files,
-            base_directory: Some("dist"),
-            exclude_paths: &excl,
-            ..Default::default()
-        };
-        assert_eq!(paths(&select(dir.path(), &sel)), ["a.js"]);
-    }
-
-    #[test]
-    fn t45_dir_star_selects_direct_children_only() {
-        let dir = tree(&["sub/a", "sub/deep/b"]);
-        let files = strings(&["sub/*"]);
-        assert_eq!(
-            paths(&select(dir.path(), &Selection { files: &files, ..Default::default() })),
-            ["sub/a"]
-        );
-    }
-
-    #[test]
-    fn a_bare_directory_selects_its_tree_and_a_literal_exclude_its_subtree() {
-        let dir = tree(&["out/a", "out/x/b", "out/skip/c", ".hidden"]);
-        let files = strings(&["out", "*"]);
-        let excl = strings(&["out/skip"]);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, exclude_paths: &excl, ..Default::default() },
-        );
-        assert_eq!(paths(&s), [".hidden", "out/a", "out/x/b"]);
-    }
-
-    #[test]
-    fn discard_paths_collisions_keep_the_last_and_are_reported() {
-        let dir = tree(&["a/f.txt", "b/f.txt"]);
-        let files = strings(&["**/*"]);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, discard_paths: true, ..Default::default() },
-        );
-        assert_eq!(paths(&s), ["f.txt"]);
-        assert_eq!(s.collisions, ["f.txt"]);
-        assert!(s.files[0].source.ends_with("b/f.txt"));
-    }
-
-    #[test]
-    fn symlinks_are_followed_or_kept() {
-        let dir = tree(&["real/f.txt"]);
-        std::os::unix::fs::symlink("real/f.txt", dir.path().join("link.txt")).expect("symlink");
-        let files = strings(&["*.txt"]);
-        let s = select(dir.path(), &Selection { files: &files, ..Default::default() });
-        assert_eq!(s.files[0].kind, EntryKind::File);
-        let s = select(
-            dir.path(),
-            &Selection { files: &files, keep_symlinks: true, ..Default::default() },
-        );
-        assert_eq!(s.files[0].kind, EntryKind::Symlink(PathBuf::from("real/f.txt")));
-    }
-}
+#[path = "select_tests.rs"]
+mod tests;

@@ -9,8 +9,10 @@
 
 use crate::buildspec::ReportFormat;
 
-use super::coverage::{CodeCoverageSummary, CoverageCounts};
-use super::model::{MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary};
+use super::coverage::CoverageCounts;
+use super::model::{
+    CodeCoverageSummary, MAX_TEST_CASES, Report, ReportStatus, TestCase, TestSummary,
+};
 
 /// One file of a report, as the collector found it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,10 +18,11 @@ use std::io::BufRead;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::ReportError;
-use super::junit::attr;
+use super::model::CodeCoverageSummary;
+use super::xml::attr;
 use crate::buildspec::ReportFormat;
 
 /// Covered and missed lines and branches.
@@ -45,26 +46,6 @@ impl std::ops::AddAssign for CoverageCounts {
         self.branches_missed += o.branches_missed;
     }
 }
-
-/// BatchGetReports `codeCoverageSummary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CodeCoverageSummary {
-    /// Lines covered, in percent.
-    pub line_coverage_percentage: f64,
-    /// Lines covered.
-    pub lines_covered: u64,
-    /// Lines missed.
-    pub lines_missed: u64,
-    /// Branches covered, in percent.
-    pub branch_coverage_percentage: f64,
-    /// Branches covered.
-    pub branches_covered: u64,
-    /// Branches missed.
-    pub branches_missed: u64,
-}
-
-impl Eq for CodeCoverageSummary {}
 
 fn percent(covered: u64, missed: u64) -> f64 {
     let total = covered + missed;

@@ -30,8 +30,9 @@ use quick_xml::events::{BytesStart, Event};
 use serde::Deserialize;
 
 use super::error::ReportError;
-use super::junit::{MESSAGE_LIMIT, attr};
+use super::junit::MESSAGE_LIMIT;
 use super::model::{CaseStatus, TestCase};
+use super::xml::attr;
 use crate::buildspec::ReportFormat;
 
 fn secs(text: Option<String>) -> i64 {

@@ -23,6 +23,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::error::ReportError;
 use super::model::{CaseStatus, TestCase};
+use super::xml::attr;
 
 /// The longest message kept for a case, in characters.
 pub const MESSAGE_LIMIT: usize = 4096;
@@ -70,14 +71,6 @@ impl CaseBuilder {
         let room = MESSAGE_LIMIT.saturating_sub(self.message.chars().count());
         self.message.extend(text.chars().take(room));
     }
-}
-
-/// The unescaped value of attribute `name` (by local name), if present and readable.
-pub(super) fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 fn seconds_to_nanos(text: Option<String>) -> i64 {

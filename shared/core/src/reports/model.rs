@@ -129,10 +129,30 @@ pub struct Report {
     pub test_summary: TestSummary,
     /// Line and branch coverage, for a coverage report that could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code_coverage_summary: Option<super::coverage::CodeCoverageSummary>,
+    pub code_coverage_summary: Option<CodeCoverageSummary>,
     /// At most [`MAX_TEST_CASES`] cases, failed ones first.
     pub test_cases: Vec<TestCase>,
     /// Where the raw report files were stored (`s3://bucket/prefix`), when they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_data_location: Option<String>,
 }
+
+/// BatchGetReports `codeCoverageSummary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeCoverageSummary {
+    /// Lines covered, in percent.
+    pub line_coverage_percentage: f64,
+    /// Lines covered.
+    pub lines_covered: u64,
+    /// Lines missed.
+    pub lines_missed: u64,
+    /// Branches covered, in percent.
+    pub branch_coverage_percentage: f64,
+    /// Branches covered.
+    pub branches_covered: u64,
+    /// Branches missed.
+    pub branches_missed: u64,
+}
+
+impl Eq for CodeCoverageSummary {}

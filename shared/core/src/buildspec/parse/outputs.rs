@@ -1,6 +1,12 @@
 //! What a build leaves behind: `reports`, `artifacts` (with `secondary-artifacts`) and `cache`.
+//!
+//! Paths that would lead outside the source directory are warned about (kiln never reads
+//! them there; see `kiln_core::artifacts::clean_relative`): an artifact or report path, base
+//! directory or exclude path with `..` or a leading `/`, and a relative cache path with `..`.
+//! Absolute cache paths (`/root/.m2/**/*`) are CodeBuild usage and not warned about.
 
-use crate::diagnostic::child_path;
+use crate::artifacts::clean_relative;
+use crate::diagnostic::{child_path, index_path};
 use crate::yaml::Node;
 
 use super::super::keys::{ARTIFACTS, CACHE, REPORT, REPORT_FORMATS, SECONDARY_ARTIFACT};
@@ -43,6 +49,9 @@ pub(super) fn reports(r: &mut Reader, node: &Node, path: &str) -> Vec<ReportSpec
             },
             None => ReportFormat::JunitXml,
         };
+        let within = base_name(&sec);
+        warn_outside(r, &sec, "files", within);
+        warn_outside(r, &sec, "base-directory", "the source directory");
         out.push(ReportSpec {
             key: key.to_owned(),
             files: list(r, &sec, "files"),
@@ -76,6 +85,10 @@ pub(super) fn artifacts(r: &mut Reader, node: &Node, path: &str) -> Option<Artif
 }
 
 fn artifact(r: &mut Reader, sec: &Section<'_>) -> ArtifactsSpec {
+    let within = base_name(sec);
+    warn_outside(r, sec, "files", within);
+    warn_outside(r, sec, "base-directory", "the source directory");
+    warn_outside(r, sec, "exclude-paths", within);
     ArtifactsSpec {
         files: list(r, sec, "files"),
         name: text(r, sec, "name"),
@@ -94,6 +107,7 @@ pub(super) fn cache(r: &mut Reader, node: &Node, path: &str) -> Option<CacheSpec
         return None;
     }
     let sec = r.section(node, path, CACHE)?;
+    warn_outside(r, &sec, "paths", "");
     let spec = CacheSpec {
         paths: list(r, &sec, "paths"),
         key: text(r, &sec, "key"),
@@ -145,4 +159,47 @@ fn text(r: &mut Reader, sec: &Section<'_>, key: &str) -> Option<String> {
 
 fn flag(r: &mut Reader, sec: &Section<'_>, key: &str) -> bool {
     sec.get(key).and_then(|(n, p)| r.boolean(n, &p)).unwrap_or(false)
+}
+
+/// What the paths of a section are relative to, as a warning names it.
+fn base_name(sec: &Section<'_>) -> &'static str {
+    if sec.get("base-directory").is_some() { "the base directory" } else { "the source directory" }
+}
+
+/// Warns, at each item of `key` (a list or one string), about a path with `..` or a leading
+/// `/`, saying how kiln reads it relative to `within`. An empty `within` marks cache paths,
+/// where an absolute path is allowed and only a relative one with `..` is warned about.
+fn warn_outside(r: &mut Reader, sec: &Section<'_>, key: &str, within: &str) {
+    let Some((node, path)) = sec.get(key) else { return };
+    let items: Vec<(&Node, String)> = match node.as_sequence() {
+        Some(items) => items.iter().enumerate().map(|(i, n)| (n, index_path(&path, i))).collect(),
+        None => vec![(node, path)],
+    };
+    for (item, item_path) in items {
+        let Some(text) = item.as_scalar().filter(|_| !item.is_null()).map(|s| s.text.as_str())
+        else {
+            continue;
+        };
+        let cache = within.is_empty();
+        let absolute = text.starts_with('/');
+        let climbs = text.split('/').any(|s| s == "..");
+        if (cache && absolute) || !(absolute || climbs) {
+            continue;
+        }
+        let within = if cache { "the source directory" } else { within };
+        let dropped = match key {
+            "exclude-paths" => "it excludes nothing",
+            _ if cache => "kiln does not cache it",
+            _ => "kiln does not read it",
+        };
+        let message = match clean_relative(text) {
+            None => format!("`{text}` leads outside {within}; {dropped}"),
+            Some(clean) if absolute => {
+                format!("`{text}` is absolute; kiln reads it relative to {within}, as `{clean}`")
+            }
+            Some(clean) => format!("`{text}` has `..`; kiln reads it as `{clean}`"),
+        };
+        r.warning(item.pos, &item_path, message);
+        r.help("write the path relative to the source directory, without `..`");
+    }
 }

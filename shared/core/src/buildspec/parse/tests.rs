@@ -175,6 +175,10 @@ case!(
     build_matrix_dynamic_as_a_list,
     "version: 0.2\nbatch:\n  build-matrix:\n    dynamic:\n      - buildspec: [a.yml]\n        env:\n          variables:\n            LIBCRYPTO: [openssl, awslc]\n      - env:\n          image: [img]\n          variables:\n            LIBCRYPTO: [awslc, boringssl]\n      - [not, a, mapping]\nphases: {}\n"
 );
+case!(
+    paths_outside_the_source,
+    "version: 0.2\nphases: {}\nreports:\n  unit:\n    files: ['../state/r.xml']\n    base-directory: /abs\nartifacts:\n  files:\n    - ../state/restore.sh\n    - /etc/passwd\n    - dist/../out/*\n    - ok/**/*\n  base-directory: ..\n  exclude-paths: ['../x']\n  secondary-artifacts:\n    extra:\n      files: a/../../b\ncache:\n  paths: ['/root/.m2/**/*', '../up/**/*', 'a/../b']\n"
+);
 
 #[test]
 fn versions_as_numbers_and_strings() {
