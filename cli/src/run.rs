@@ -192,10 +192,13 @@ fn run_inner(args: Args) -> Result<Status, String> {
     let summary = runtime.block_on(async {
         let watcher = stop.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                watcher.stop();
+            if let Err(e) = kiln_agent::signals::watch(watcher).await {
+                eprintln!("kiln run: {}", error_chain(&e));
             }
         });
+        if let Err(e) = kiln_agent::process::become_subreaper() {
+            eprintln!("kiln run: warning: {}", error_chain(&e));
+        }
         run_build(&prepared.request, ports, &sink, &stop).await
     });
     if let Some(p) = progress {

@@ -155,13 +155,13 @@ pub fn main_with(path: Option<String>) -> std::process::ExitCode {
     let summary = runtime.block_on(async {
         let watcher = stop.clone();
         tokio::spawn(async move {
-            if let Ok(mut term) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            {
-                term.recv().await;
-                watcher.stop();
+            if let Err(e) = crate::signals::watch(watcher).await {
+                eprintln!("kiln-agent: {}", crate::error_text::error_chain(&e));
             }
         });
+        if let Err(e) = crate::process::become_subreaper() {
+            eprintln!("kiln-agent: warning: {}", crate::error_text::error_chain(&e));
+        }
         crate::build::run_build(&request, ports, &sink, &stop).await
     });
     let json = serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default();
