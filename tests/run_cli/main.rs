@@ -4,6 +4,7 @@
 mod cache;
 mod config;
 mod help;
+mod process;
 mod reports;
 mod summary;
 mod support;

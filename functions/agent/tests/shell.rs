@@ -34,13 +34,7 @@ fn session(dir: &std::path::Path, program: &str, version: Version) -> ShellSessi
         ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
         ("INITIAL".to_owned(), "yes".to_owned()),
     ];
-    let config = ShellConfig {
-        program: program.into(),
-        version,
-        src_dir: src,
-        state_dir: dir.join("state"),
-        env,
-    };
+    let config = ShellConfig { program: program.into(), version, src_dir: src, env };
     ShellSession::new(config, StopFlag::default()).expect("session")
 }
 
@@ -76,7 +70,7 @@ fn v02_keeps_cwd_exports_plain_variables() {
             out, "sub bar [it's\nmulti] unset\nchild sees bar\nafter exit bar\n",
             "{program}"
         );
-        let values = s.query(&["FOO".into(), "NOPE".into(), "PLAIN".into()]).expect("query");
+        let values = s.query(&["FOO".into(), "NOPE".into(), "PLAIN".into()]);
         assert_eq!(values, [Some("bar".into()), None, Some("it's\nmulti".into())]);
     }
 }
@@ -123,7 +117,6 @@ fn stop_kills_the_running_command() {
         program: "sh".into(),
         version: Version::V0_2,
         src_dir: src,
-        state_dir: dir.path().join("state"),
         env: vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())],
     };
     let mut s = ShellSession::new(config, stop.clone()).expect("session");
@@ -137,14 +130,4 @@ fn stop_kills_the_running_command() {
     assert_eq!(exit, Exit::Stopped);
     assert!(started.elapsed() < Duration::from_secs(5));
     stopper.join().expect("stopper");
-}
-
-#[test]
-fn saved_state_is_private_to_kiln_s_user() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = session(dir.path(), "sh", Version::V0_2);
-    run_all(&mut s, &["TOKEN=secret-value"]);
-    let mode = std::fs::metadata(dir.path().join("state")).expect("state dir").permissions().mode();
-    assert_eq!(mode & 0o777, 0o700, "state dir mode {mode:o}");
 }

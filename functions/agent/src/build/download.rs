@@ -55,6 +55,9 @@ pub enum DownloadError {
     /// `run-as` cannot be honoured.
     #[error("{0}")]
     RunAs(String),
+    /// The shell cannot start (a variable no process can be given).
+    #[error(transparent)]
+    Shell(#[from] crate::shell::ShellError),
 }
 
 impl DownloadError {
@@ -62,7 +65,7 @@ impl DownloadError {
     pub fn context(&self) -> PhaseContext {
         match self {
             Self::Missing(_) | Self::Invalid(_) => PhaseContext::yaml(self.to_string()),
-            Self::Secrets(_) | Self::RunAs(_) => {
+            Self::Secrets(_) | Self::RunAs(_) | Self::Shell(_) => {
                 PhaseContext::new("CLIENT_ERROR", self.to_string())
             }
         }

@@ -18,8 +18,9 @@ use kiln_core::logs::LogMessage;
 use super::download::{DownloadError, load_buildspec, resolve_env};
 use super::request::{BuildRequest, Ports};
 use super::summary::BuildSummary;
+use crate::error_text::error_chain;
 use crate::output::LogSink;
-use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, StopFlag};
+use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, StopFlag, retain_valid_env};
 use crate::upload::{UploadInput, UploadOutcome, UploadStatus, restore_cache, upload};
 
 /// Milliseconds since the Unix epoch, now.
@@ -71,7 +72,7 @@ pub async fn run_build(
                     machine.configure(&r.buildspec.phases);
                     let ready = ready.insert(r);
                     let env = ready.shell.env_snapshot();
-                    let input = upload_input(request, ready, &env, ports);
+                    let input = upload_input(request, ready, &env, ports, (deadline, stop));
                     restore_cache(&input, &mut |m: String| sink.line(&LogMessage::Text(&m))).await;
                     PhaseEnd::succeeded()
                 }
@@ -86,7 +87,7 @@ pub async fn run_build(
             PhaseType::UploadArtifacts => match ready.as_mut() {
                 Some(r) => {
                     let env = r.shell.env_snapshot();
-                    let input = upload_input(request, r, &env, ports);
+                    let input = upload_input(request, r, &env, ports, (deadline, stop));
                     outcome =
                         upload(&input, &mut |m: String| sink.line(&LogMessage::Text(&m))).await;
                     match &outcome.status {
@@ -106,7 +107,9 @@ pub async fn run_build(
                         .into_iter()
                         .map(|(name, value)| (name, sink.mask(&value)))
                         .collect();
-                    r.shell.kill_all();
+                    if let Err(e) = r.shell.kill_all() {
+                        sink.line(&LogMessage::Text(&format!("Warning: {}", error_chain(&e))));
+                    }
                 }
                 PhaseEnd::succeeded()
             }
@@ -154,6 +157,7 @@ fn upload_input<'a>(
     ready: &'a Ready,
     env: &'a [(String, String)],
     ports: Ports<'a>,
+    (deadline, stop): (Instant, &'a StopFlag),
 ) -> UploadInput<'a> {
     UploadInput {
         buildspec: &ready.buildspec,
@@ -163,6 +167,8 @@ fn upload_input<'a>(
         env,
         shell: ready.shell.program(),
         store: ports.store,
+        deadline: Some(deadline),
+        stop,
     }
 }
 
@@ -210,6 +216,10 @@ async fn download(
     let resolved = resolve_env(&buildspec, &request.project, ports.secrets).await?;
     sink.add_secrets(&resolved.secrets);
     let mut base = request.base_env.clone();
+    let mut overrides = request.overrides.clone();
+    for e in retain_valid_env(&mut base).into_iter().chain(retain_valid_env(&mut overrides)) {
+        sink.line(&LogMessage::Text(&format!("Warning: skipping {e}")));
+    }
     let path = base.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     if let Some(path) =
         crate::tools::install_on_path(&request.state_dir.join("bin"), path.as_deref())
@@ -229,7 +239,7 @@ async fn download(
         home: request.home,
         buildspec: resolved.buildspec,
         project: resolved.project,
-        overrides: request.overrides.clone(),
+        overrides,
         builtins: request.builtins.clone(),
     });
     for warning in warnings {
@@ -239,14 +249,9 @@ async fn download(
         program: program.to_owned(),
         version: buildspec.version,
         src_dir: request.src_dir.clone(),
-        state_dir: request.state_dir.clone(),
         env,
     };
-    let shell = ShellSession::new(config, stop.clone())
-        .map_err(|e| DownloadError::Missing(format!("create shell state directory: {e}")))?;
-    if !run_as.is_empty() {
-        let _ = shell.share_state_dir();
-    }
+    let shell = ShellSession::new(config, stop.clone())?;
     Ok(Ready { buildspec, shell, run_as, secret_names: resolved.secret_names })
 }
 
@@ -336,6 +341,6 @@ fn exported_variables(ready: &mut Ready) -> Vec<(String, String)> {
     if names.is_empty() {
         return Vec::new();
     }
-    let values = ready.shell.query(&names).unwrap_or_default();
+    let values = ready.shell.query(&names);
     names.into_iter().zip(values).filter_map(|(n, v)| v.map(|v| (n, v))).collect()
 }
