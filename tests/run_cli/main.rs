@@ -6,6 +6,7 @@ mod config;
 mod help;
 mod process;
 mod reports;
+mod run_as;
 mod summary;
 mod support;
 mod upload;
