@@ -145,7 +145,9 @@ fn nobody() -> Option<RunAs> {
 
 #[test]
 fn a_command_over_128_kib_runs_and_its_text_is_not_on_the_command_line() {
-    for (program, version) in [("sh", Version::V0_2), ("bash", Version::V0_2), ("sh", Version::V0_1)] {
+    for (program, version) in
+        [("sh", Version::V0_2), ("bash", Version::V0_2), ("sh", Version::V0_1)]
+    {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut s = session(dir.path(), program, version);
         let long = "x".repeat(200_000);
@@ -164,10 +166,17 @@ fn state_survives_values_of_every_shape() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut s = session(dir.path(), program, Version::V0_2);
         let weird = "it's \"q\" $(x) `y` \\z\n\ttab ünï \u{1}\u{1b}";
-        let set = format!("export W={}; P=$W; mkdir -p \"$W\"; cd \"$W\"", kiln_agent::shell::quote(weird));
+        let set = format!(
+            "export W={}; P=$W; mkdir -p \"$W\"; cd \"$W\"",
+            kiln_agent::shell::quote(weird)
+        );
         let (exits, out) = run_all(
             &mut s,
-            &[&set, "printf '[%s]' \"$W\" \"$P\"; basename \"$PWD\"", "sh -c 'printf \"<%s>\" \"$W\"'"],
+            &[
+                &set,
+                "printf '[%s]' \"$W\" \"$P\"; basename \"$PWD\"",
+                "sh -c 'printf \"<%s>\" \"$W\"'",
+            ],
         );
         assert_eq!(exits, [Exit::Code(0); 3], "{program}: {out}");
         assert_eq!(out, format!("[{weird}][{weird}]{weird}\n<{weird}>"), "{program}");
@@ -268,3 +277,19 @@ fn a_nul_in_the_initial_environment_is_refused_naming_the_variable() {
     assert_eq!(err.to_string(), "environment variable BAD: its value holds a NUL byte");
 }
 
+/// kiln ignores SIGPIPE for itself (Rust does); its commands must get the default back, or a
+/// writer to a closed pipe (`yes | head -1`) would never end.
+#[test]
+fn commands_die_of_sigpipe_as_in_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = session(dir.path(), "sh", Version::V0_2);
+    let (exits, out) = run_all(
+        &mut s,
+        &[
+            "yes | head -1",
+            "m=$(awk '/^SigIgn/ { print $2 }' /proc/$$/status); [ $((0x$m >> 12 & 1)) = 0 ] && echo sigpipe default",
+        ],
+    );
+    assert_eq!(exits, [Exit::Code(0), Exit::Code(0)], "{out}");
+    assert_eq!(out, "y\nsigpipe default\n");
+}
