@@ -280,3 +280,19 @@ fn a_closed_stdout_does_not_end_the_build() {
         assert!(log.contains(line), "{line:?} missing from the log:\n{log}");
     }
 }
+
+/// `--timeout` kills everything the build started, not only the running command's group.
+#[test]
+fn a_timeout_kills_every_process_of_the_build() {
+    if !python3() || !bash() {
+        return;
+    }
+    let buildspec = format!("{ESCAPES}      - touch \"$READY\"; sleep 60\n");
+    let mut run = Running::start(&buildspec, &["--timeout", "4s"]);
+    run.wait_ready();
+    let known = identify(&run.pids, 5);
+    let code = run.wait(Duration::from_secs(30));
+    assert_eq!(code, Some(1), "{}", run.output());
+    assert_eq!(run.summary()["buildStatus"], "TIMED_OUT", "{}", run.output());
+    assert_all_gone(&known, &run.output());
+}

@@ -182,9 +182,16 @@ fn state_survives_values_of_every_shape() {
         assert_eq!(out, format!("[{weird}][{weird}]{weird}\n<{weird}>"), "{program}");
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut s = session(dir.path(), "bash", Version::V0_2);
-    let (_, out) = run_all(&mut s, &["a=(one 'two words' $'x\\ny')", "printf '<%s>' \"${a[@]}\""]);
-    assert_eq!(out, "<one><two words><x\ny>");
+    let bash_as_sh = dir.path().join("sh");
+    let bash = std::process::Command::new("sh").args(["-c", "command -v bash"]).output();
+    let bash = String::from_utf8_lossy(&bash.expect("command -v").stdout).trim().to_owned();
+    std::os::unix::fs::symlink(&bash, &bash_as_sh).expect("symlink");
+    for program in ["bash", bash_as_sh.to_str().expect("utf-8")] {
+        let mut s = session(dir.path(), program, Version::V0_2);
+        let (_, out) =
+            run_all(&mut s, &["a=(one 'two words' $'x\\ny')", "printf '<%s>' \"${a[@]}\""]);
+        assert_eq!(out, "<one><two words><x\ny>", "{program}");
+    }
 }
 
 /// A command that forges a state frame on every pipe it can reach (with the markers read from

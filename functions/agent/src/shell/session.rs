@@ -244,7 +244,9 @@ impl ShellSession {
                 cmd.env("PWD", cwd);
                 let mut all = overrides.to_vec();
                 all.extend(identity);
-                let bash = self.config.program.ends_with("bash");
+                // `sh` is bash on some images; a state with BASH_VERSION came from one.
+                let bash =
+                    self.config.program.ends_with("bash") || state.scalar("BASH_VERSION").is_some();
                 script.extend_from_slice(&state.restore_line(&all, &unset, bash));
             }
             None => {
