@@ -123,6 +123,8 @@ impl Registry {
 pub struct Processes {
     id: u64,
     build: bool,
+    /// Whether every adopted orphan was killed since this owner last spawned a process.
+    swept: AtomicBool,
 }
 
 impl Processes {
@@ -142,7 +144,7 @@ impl Processes {
         reg.next += 1;
         let id = reg.next;
         reg.owners.push(Owner { id, build, roots: Vec::new() });
-        Self { id, build }
+        Self { id, build, swept: AtomicBool::new(false) }
     }
 
     /// Spawns `command` as a root of this owner.
@@ -155,6 +157,7 @@ impl Processes {
         if let Some(owner) = reg.owner(self.id) {
             owner.roots.push(pid_of(&child));
         }
+        self.swept.store(false, Ordering::SeqCst);
         Ok(child)
     }
 
@@ -177,7 +180,7 @@ impl Processes {
     /// outside kiln's descendants when kiln is no subreaper): a root is not reaped yet, so its
     /// group id cannot have been reused.
     pub fn kill_all(&self) -> Result<usize, ProcessError> {
-        {
+        let sole = {
             let reg = registry();
             for owner in reg.owners.iter().filter(|o| o.id == self.id) {
                 for root in &owner.roots {
@@ -185,8 +188,11 @@ impl Processes {
                     let _ = killpg(Pid::from_raw(*root), Signal::SIGKILL);
                 }
             }
-        }
-        kill_until_none(Some(self.id))
+            self.build && reg.owners.iter().all(|o| o.id == self.id)
+        };
+        let signalled = kill_until_none(Some(self.id))?;
+        self.swept.store(sole, Ordering::SeqCst);
+        Ok(signalled)
     }
 }
 
@@ -197,7 +203,7 @@ impl Drop for Processes {
             reg.owners.retain(|o| o.id != self.id);
             self.build && reg.owners.is_empty()
         };
-        if last_build && SUBREAPER.load(Ordering::SeqCst) {
+        if last_build && !self.swept.load(Ordering::SeqCst) && SUBREAPER.load(Ordering::SeqCst) {
             if let Err(e) = kill_until_none(None) {
                 tracing::warn!(error = %crate::error_text::error_chain(&e), "orphans of the build survive");
             }
