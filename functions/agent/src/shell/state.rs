@@ -150,15 +150,16 @@ impl Markers {
             }
             match decode::value(&entry[eq + 1..]) {
                 Ok(value) => state.vars.push((name, value)),
-                Err(_) => state.dropped.push(name),
+                Err(_) if restorable(&name) => state.dropped.push(name),
+                Err(_) => {}
             }
         }
         for entry in &rest[split + 1..] {
             match export_name(entry) {
-                Some(name) => state.exported.push(name),
-                None => {
-                    state.dropped.push(String::from_utf8_lossy(entry).chars().take(40).collect())
-                }
+                Ok(name) => state.exported.push(name),
+                Err(Some(name)) if restorable(&name) => state.dropped.push(name),
+                Err(Some(_)) => {}
+                Err(None) => state.dropped.push("(an unreadable `export -p` entry)".to_owned()),
             }
         }
         state.cwd =
@@ -168,27 +169,24 @@ impl Markers {
 }
 
 /// The name an `export -p` entry exports (`export NAME=...`, `export NAME`,
-/// `declare -x NAME=...`), when its value decodes.
-fn export_name(entry: &[u8]) -> Option<String> {
+/// `declare -x NAME=...`), when its value decodes; else the name when there is one.
+fn export_name(entry: &[u8]) -> Result<String, Option<String>> {
     let rest = if let Some(r) = entry.strip_prefix(b"export ") {
         r
     } else {
-        let r = entry.strip_prefix(b"declare -")?;
-        let space = r.iter().position(|b| *b == b' ')?;
+        let r = entry.strip_prefix(b"declare -").ok_or(None)?;
+        let space = r.iter().position(|b| *b == b' ').ok_or(None)?;
         &r[space + 1..]
     };
     let (name, value) = match rest.iter().position(|b| *b == b'=') {
         Some(eq) => (&rest[..eq], Some(&rest[eq + 1..])),
         None => (rest, None),
     };
-    let name = std::str::from_utf8(name).ok()?;
-    if !is_identifier(name) {
-        return None;
+    let name = std::str::from_utf8(name).ok().filter(|n| is_identifier(n)).ok_or(None)?;
+    match value.map(decode::value) {
+        Some(Err(_)) => Err(Some(name.to_owned())),
+        _ => Ok(name.to_owned()),
     }
-    if let Some(value) = value {
-        decode::value(value).ok()?;
-    }
-    Some(name.to_owned())
 }
 
 impl State {
@@ -300,7 +298,7 @@ mod tests {
 
     #[test]
     fn reads_a_frame_and_restores_only_assignments() {
-        let frame = b"FOO='bar'\nPPID='1'\nBASH_VERSINFO=([0]=\"5\")\nPWD='/x y'\nM='a\nb'\n__kiln_rc='0'\nBAD=$(id)\narr=([0]=\"1\" [2]=$'x\\ny')\n__X\nexport FOO='bar'\nexport PWD='/x y'\nexport UNSET\nexport PATH=\"/bin\"\n__E\n";
+        let frame = b"FOO='bar'\nPPID='1'\nBASH_VERSINFO=([0]=\"5\")\nPWD='/x y'\nM='a\nb'\n__kiln_rc='0'\nBAD=$(id)\nBASH_ALIASES=([ll]=\"ls -l\" )\narr=([0]=\"1\" [2]=$'x\\ny')\n__X\nexport FOO='bar'\nexport PWD='/x y'\nexport UNSET\nexport PATH=\"/bin\"\n__E\n";
         let state = markers().parse(frame).expect("frame");
         assert_eq!(state.cwd, Some(PathBuf::from("/x y")));
         assert_eq!(state.dropped, ["BAD"]);
