@@ -398,6 +398,7 @@ fn kill_until_none(owner: Option<u64>) -> Result<usize, ProcessError> {
                 let p = procs[i];
                 if p.zombie {
                     if p.ppid == me.pid && !roots.contains(&p.pid) {
+                        // A zombie not reaped now is found again in the next round.
                         let _ = waitpid(Pid::from_raw(p.pid), Some(WaitPidFlag::WNOHANG));
                     }
                     continue;

@@ -278,6 +278,7 @@ impl ShellSession {
             child::start(cmd, script, run_as, self.markers.as_ref(), &self.processes, sink)?;
         let ended = self.wait(&running, deadline)?;
         let status = self.processes.reap(&mut running.child)?;
+        // A background child may hold the output pipe open; its output goes on streaming.
         let _ = running.log_ended.recv_timeout(DRAIN);
         process::reap_adopted();
         if let Some(exit) = ended {
@@ -315,6 +316,7 @@ impl ShellSession {
                         let gone = running.exited.recv_timeout(GRACE).is_ok();
                         self.processes.kill_all()?;
                         if !gone {
+                            // Only the shell's exit is awaited; it was just killed.
                             let _ = running.exited.recv();
                         }
                         return Ok(Some(if timed_out { Exit::TimedOut } else { Exit::Stopped }));

@@ -138,6 +138,7 @@ pub fn eval(
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(e) = ended() {
                     processes.kill_all().map_err(failed)?;
+                    // Only the shell's exit is awaited; it was just killed.
                     let _ = exited.recv();
                     processes.reap(&mut child).map_err(failed)?;
                     return Err(e);
