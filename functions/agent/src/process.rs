@@ -441,16 +441,6 @@ pub fn wait_exited(pid: i32) -> Result<(), ProcessError> {
     }
 }
 
-/// Whether the child `pid` has exited (it is not reaped).
-pub fn has_exited(pid: i32) -> bool {
-    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-    match waitid(Id::Pid(Pid::from_raw(pid)), flags) {
-        Ok(WaitStatus::StillAlive) => false,
-        Ok(_) => true,
-        Err(_) => true,
-    }
-}
-
 /// A child's pid as the signal calls want it.
 pub fn pid_of(child: &Child) -> i32 {
     i32::try_from(child.id()).unwrap_or(i32::MAX)
