@@ -119,7 +119,19 @@ impl Harness {
         store: &'a dyn ObjectStore,
         env: &'a [(String, String)],
     ) -> UploadInput<'a> {
-        UploadInput { buildspec, project, build: &self.build, src_dir, env, shell: "sh", store }
+        static NO_STOP: std::sync::OnceLock<kiln_agent::shell::StopFlag> =
+            std::sync::OnceLock::new();
+        UploadInput {
+            buildspec,
+            project,
+            build: &self.build,
+            src_dir,
+            env,
+            shell: "sh",
+            store,
+            deadline: None,
+            stop: NO_STOP.get_or_init(Default::default),
+        }
     }
 }
 

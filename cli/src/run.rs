@@ -253,6 +253,9 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
+    if let Err(e) = kiln_agent::process::become_subreaper() {
+        eprintln!("kiln run: warning: {}", error_chain(&e));
+    }
     let settings = crate::settings::local();
     let result = runtime.block_on(run_local_build(
         &settings,
@@ -280,14 +283,17 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
     if let Err(e) = runtime.block_on(crate::clean::prune_working_copies(&store, &project.name)) {
         eprintln!("kiln run: warning: old working copies were not removed: {e}");
     }
+    let mut shown = String::new();
     if args.quiet && summary.build_status != Status::Succeeded {
-        if let Ok(text) = std::fs::read_to_string(&log_path) {
-            print!("{text}");
-        }
+        shown = std::fs::read_to_string(&log_path).unwrap_or_default();
     }
     let label = format!("{} #{}", summary.project_name, summary.build_number);
-    print!("{}", report::block(&summary, &label, &log_path, &data_dir, style));
-    let _ = std::io::stdout().flush();
+    shown.push_str(&report::block(&summary, &label, &log_path, &data_dir, style));
+    if let Err(e) = crate::print::stdout(|w| w.write_all(shown.as_bytes())) {
+        if !matches!(e, crate::print::PrintError::Closed) {
+            eprintln!("kiln run: {}", error_chain(&e));
+        }
+    }
     if let Some(path) = &args.summary {
         let json = summary.to_json().map_err(|e| RunError::Summary(path.clone(), e.into()))?;
         std::fs::write(path, json).map_err(|e| RunError::Summary(path.clone(), e))?;

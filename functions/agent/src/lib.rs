@@ -7,7 +7,9 @@
 pub mod build;
 pub mod error_text;
 pub mod output;
+pub mod process;
 pub mod shell;
+pub mod signals;
 pub mod source;
 pub mod tools;
 pub mod upload;

@@ -7,6 +7,10 @@
 //! flushes it after [`FLUSH_AFTER`] of silence [INF: long enough for a value printed in two
 //! writes, short enough not to be noticed], and kiln's next own line flushes it at once.
 //! The `RETRY-<regex>` capture keeps command output only, not kiln's own lines.
+//!
+//! An output that fails (kiln's stdout closed by `kiln run | head -1`, a full disk) is not
+//! written again and its error is kept for [`LogSink::take_output_errors`]; the other outputs
+//! and the build go on.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -36,10 +40,40 @@ impl std::fmt::Debug for LogSink {
     }
 }
 
+/// One output and the error that ended it, if one did.
+struct Output {
+    out: Box<dyn Write + Send>,
+    failed: bool,
+    error: Option<std::io::Error>,
+}
+
+impl Output {
+    fn write(&mut self, data: &[u8]) {
+        if !self.failed {
+            if let Err(e) = self.out.write_all(data) {
+                self.fail(e);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.failed {
+            if let Err(e) = self.out.flush() {
+                self.fail(e);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: std::io::Error) {
+        self.failed = true;
+        self.error = Some(error);
+    }
+}
+
 struct Inner {
     secrets: Vec<String>,
     masker: Masker,
-    outputs: Vec<Box<dyn Write + Send>>,
+    outputs: Vec<Output>,
     buf: Vec<u8>,
     held_since: Option<Instant>,
     capture: Option<Vec<u8>>,
@@ -52,7 +86,10 @@ impl LogSink {
         let inner = Arc::new(Mutex::new(Inner {
             secrets: secrets.to_vec(),
             masker: Masker::new(secrets),
-            outputs,
+            outputs: outputs
+                .into_iter()
+                .map(|out| Output { out, failed: false, error: None })
+                .collect(),
             buf: Vec::with_capacity(1 << 16),
             held_since: None,
             capture: None,
@@ -142,8 +179,19 @@ impl LogSink {
         let mut inner = self.lock();
         inner.flush_held();
         for out in &mut inner.outputs {
-            let _ = out.flush();
+            out.flush();
         }
+    }
+
+    /// The errors that ended outputs since the last call, each with the output's index in
+    /// the list given to [`LogSink::new`]. An ended output is not written again.
+    pub fn take_output_errors(&self) -> Vec<(usize, std::io::Error)> {
+        self.lock()
+            .outputs
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, out)| out.error.take().map(|e| (i, e)))
+            .collect()
     }
 
     /// Forwards everything read from `reader` until its end, on a new thread. The returned
@@ -170,32 +218,38 @@ impl LogSink {
 /// A writer that hands its bytes to a thread of its own, so a slow output (a log file on disk)
 /// does not hold up reading command output. Writes are kept in order; at most a few chunks
 /// wait in between. Dropping it waits for everything to be written.
+///
+/// When writing fails, the thread stops and the next write returns its error.
 #[derive(Debug)]
 pub struct BackgroundWriter {
     chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
     done: Option<std::thread::JoinHandle<()>>,
+    error: Arc<Mutex<Option<std::io::Error>>>,
 }
 
 impl BackgroundWriter {
     /// Writes to `inner` from a new thread.
     pub fn new(mut inner: impl Write + Send + 'static) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let error = Arc::new(Mutex::new(None));
+        let failed = Arc::clone(&error);
         let done = std::thread::spawn(move || {
-            for chunk in rx {
-                if inner.write_all(&chunk).is_err() {
-                    break;
-                }
+            let result = rx.iter().try_for_each(|chunk| inner.write_all(&chunk));
+            if let Err(e) = result.and_then(|()| inner.flush()) {
+                *failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
             }
-            let _ = inner.flush();
         });
-        Self { chunks: Some(tx), done: Some(done) }
+        Self { chunks: Some(tx), done: Some(done), error }
     }
 }
 
 impl Write for BackgroundWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let tx = self.chunks.as_ref().ok_or_else(|| std::io::Error::other("writer closed"))?;
-        tx.send(buf.to_vec()).map_err(|_| std::io::Error::other("writer thread ended"))?;
+        if tx.send(buf.to_vec()).is_err() {
+            let error = self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            return Err(error.unwrap_or_else(|| std::io::Error::other("writer thread ended")));
+        }
         Ok(buf.len())
     }
 
@@ -243,12 +297,12 @@ impl Inner {
         self.held_since = None;
     }
 
-    fn emit(outputs: &mut [Box<dyn Write + Send>], data: &[u8]) {
+    fn emit(outputs: &mut [Output], data: &[u8]) {
         if data.is_empty() {
             return;
         }
         for out in outputs.iter_mut() {
-            let _ = out.write_all(data);
+            out.write(data);
         }
     }
 }
@@ -274,6 +328,47 @@ mod tests {
         fn text(&self) -> String {
             self.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
         }
+    }
+
+    /// A writer whose pipe was closed: every write fails.
+    #[derive(Clone, Default)]
+    struct Closed(Arc<Mutex<usize>>);
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            *self.0.lock().map_err(|_| std::io::Error::other("poisoned"))? += 1;
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_output_is_dropped_and_the_others_go_on() {
+        let closed = Closed::default();
+        let out = Shared::default();
+        let sink = LogSink::new(&[], vec![Box::new(closed.clone()), Box::new(out.clone())]);
+        for _ in 0..100 {
+            sink.output(b"line\n");
+        }
+        sink.flush();
+        assert_eq!(out.text(), "line\n".repeat(100));
+        assert_eq!(*closed.0.lock().expect("count"), 1);
+        let errors = sink.take_output_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].0, errors[0].1.kind()), (0, std::io::ErrorKind::BrokenPipe));
+        assert!(sink.take_output_errors().is_empty());
+        let mut background = BackgroundWriter::new(closed.clone());
+        let mut failure = None;
+        for _ in 0..100 {
+            if let Err(e) = background.write(b"x") {
+                failure = Some(e.kind());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(failure, Some(std::io::ErrorKind::BrokenPipe));
     }
 
     #[test]

@@ -60,7 +60,15 @@ pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
     let sink = LogSink::new(&[], vec![stdout]);
     let stop = StopFlag::default();
-    tokio::spawn(watch_signals(stop.clone()));
+    if let Err(e) = kiln_agent::process::become_subreaper() {
+        eprintln!("kiln-agent: warning: {}", kiln_core::error_chain(&e));
+    }
+    let watcher = stop.clone();
+    tokio::spawn(async move {
+        if let Err(e) = kiln_agent::signals::watch(watcher).await {
+            eprintln!("kiln-agent: {}", kiln_core::error_chain(&e));
+        }
+    });
     let token = crate::config::git_token();
     let ports = AgentPorts { store: &store, secrets: &secrets, git_credential: token.as_ref() };
     let summary = kiln_agent::run(&description, ports, &sink, &stop).await;
@@ -77,22 +85,4 @@ pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Sets `stop` on SIGINT, SIGTERM or SIGHUP.
-async fn watch_signals(stop: StopFlag) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-        _ = hup.recv() => {}
-    }
-    stop.stop();
 }

@@ -91,3 +91,57 @@ fn help_prints_the_usage() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--description") && text.contains("Exit status"), "{text}");
 }
+
+/// The container is stopped with SIGTERM (ECS) or loses its terminal (SIGHUP): the build ends
+/// STOPPED with its summary written, and a process that left the build's session is killed.
+#[test]
+fn sigterm_and_sighup_stop_the_build_and_kill_its_processes() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+    for signal in [Signal::SIGTERM, Signal::SIGHUP] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).expect("src");
+        std::fs::write(
+            src.join("buildspec.yml"),
+            "version: 0.2\nphases:\n  build:\n    commands:\n      - setsid sleep 300 > /dev/null 2>&1 & echo $! > escaped.pid\n      - touch ready; sleep 60\n",
+        )
+        .expect("buildspec");
+        let data = dir.path().join("data");
+        let mut d = description(&src);
+        d["source"]["inPlace"] = serde_json::json!(true);
+        d["workspace"] = serde_json::json!(data.join("builds/proj/7"));
+        let file = dir.path().join("description.json");
+        std::fs::write(&file, d.to_string()).expect("description");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln-agent"))
+            .arg("--description")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("agent");
+        let until = Instant::now() + Duration::from_secs(30);
+        while !src.join("ready").exists() {
+            assert!(Instant::now() < until, "{signal}: the build never got ready");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let escaped: i32 = std::fs::read_to_string(src.join("escaped.pid"))
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        kill(Pid::from_raw(i32::try_from(child.id()).expect("pid")), signal).expect("signal");
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(1), "{signal}");
+        let text = std::fs::read(data.join("builds/proj/7/summary.json")).expect("summary");
+        let summary = kiln_core::build::BuildSummary::from_json(&text).expect("a summary");
+        assert_eq!(summary.build_status, kiln_core::build::Status::Stopped, "{signal}");
+        let stat = std::fs::read_to_string(format!("/proc/{escaped}/stat")).unwrap_or_default();
+        if stat.contains("sleep") && !stat.contains(") Z ") {
+            let _ = kill(Pid::from_raw(escaped), Signal::SIGKILL);
+            panic!("{signal}: the setsid child {escaped} outlived the build");
+        }
+    }
+}

@@ -63,6 +63,9 @@ pub enum DownloadError {
     /// The build's directories could not be made.
     #[error("create the build's directories")]
     Workspace(#[source] std::io::Error),
+    /// The shell cannot start (a variable no process can be given).
+    #[error(transparent)]
+    Shell(#[from] crate::shell::ShellError),
 }
 
 impl DownloadError {
@@ -78,7 +81,7 @@ impl DownloadError {
             | Self::Read(..)
             | Self::Invalid(_)
             | Self::WindowsShell => PhaseContext::yaml(message),
-            Self::Secrets(_) | Self::RunAs(_) | Self::Source(_) => {
+            Self::Secrets(_) | Self::RunAs(_) | Self::Source(_) | Self::Shell(_) => {
                 PhaseContext::new("CLIENT_ERROR", message)
             }
             Self::Workspace(_) => PhaseContext::new("CLIENT_ERROR", message),

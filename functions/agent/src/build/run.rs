@@ -25,7 +25,7 @@ use secrecy::SecretString;
 use super::download::{DownloadError, fetch_source, load_buildspec, resolve_env};
 use super::workspace::Workspace;
 use crate::output::LogSink;
-use crate::shell::{Exit, RunAs, ShellConfig, ShellSession};
+use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, retain_valid_env};
 use crate::upload::{
     ArtifactSummary, UploadInput, UploadOutcome, UploadStatus, restore_cache, upload,
 };
@@ -102,7 +102,14 @@ pub async fn run(
                         machine.configure(&r.buildspec.phases);
                         let ready = ready.insert(r);
                         let env = ready.shell.env_snapshot();
-                        let input = upload_input(description, &workspace, ready, &env, ports);
+                        let input = upload_input(
+                            description,
+                            &workspace,
+                            ready,
+                            &env,
+                            ports,
+                            (deadline, stop),
+                        );
                         restore_cache(&input, &mut |m: String| sink.line(&LogMessage::Text(&m)))
                             .await;
                         PhaseEnd::succeeded()
@@ -126,7 +133,8 @@ pub async fn run(
             PhaseType::UploadArtifacts => match ready.as_mut() {
                 Some(r) => {
                     let env = r.shell.env_snapshot();
-                    let input = upload_input(description, &workspace, r, &env, ports);
+                    let input =
+                        upload_input(description, &workspace, r, &env, ports, (deadline, stop));
                     outcome =
                         upload(&input, &mut |m: String| sink.line(&LogMessage::Text(&m))).await;
                     match &outcome.status {
@@ -144,7 +152,10 @@ pub async fn run(
                         .into_iter()
                         .map(|(name, value)| NameValue::new(name, sink.mask(&value)))
                         .collect();
-                    r.shell.kill_all();
+                    if let Err(e) = r.shell.kill_all() {
+                        let text = format!("Warning: {}", kiln_core::error_chain(&e));
+                        sink.line(&LogMessage::Text(&text));
+                    }
                 }
                 PhaseEnd::succeeded()
             }
@@ -207,6 +218,7 @@ fn upload_input<'a>(
     ready: &'a Ready,
     env: &'a [(String, String)],
     ports: AgentPorts<'a>,
+    (deadline, stop): (Instant, &'a StopFlag),
 ) -> UploadInput<'a> {
     UploadInput {
         buildspec: &ready.buildspec,
@@ -216,6 +228,8 @@ fn upload_input<'a>(
         env,
         shell: ready.shell.program(),
         store: ports.store,
+        deadline: Some(deadline),
+        stop,
     }
 }
 
@@ -269,6 +283,11 @@ async fn download(
     }
     sink.add_secrets(&resolved.secrets);
     let mut base = base_environment();
+    let pairs = |v: &[NameValue]| v.iter().map(|nv| (nv.name.clone(), nv.value.clone())).collect();
+    let mut overrides: Vec<(String, String)> = pairs(&description.environment_variables_override);
+    for e in retain_valid_env(&mut base).into_iter().chain(retain_valid_env(&mut overrides)) {
+        sink.line(&LogMessage::Text(&format!("Warning: skipping {e}")));
+    }
     let path = base.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
     if let Some(path) =
         crate::tools::install_on_path(&workspace.state_dir.join("bin"), path.as_deref())
@@ -276,7 +295,6 @@ async fn download(
         base.retain(|(k, _)| k != "PATH");
         base.push(("PATH".into(), path));
     }
-    let pairs = |v: &[NameValue]| v.iter().map(|nv| (nv.name.clone(), nv.value.clone())).collect();
     let (env, warnings) = assemble_env(&EnvInputs {
         base,
         identity: &description.build,
@@ -291,7 +309,7 @@ async fn download(
         home: description.home,
         buildspec: resolved.buildspec,
         project: resolved.project,
-        overrides: pairs(&description.environment_variables_override),
+        overrides,
         builtins: pairs(&description.builtin_variables),
     });
     for warning in warnings {
@@ -301,13 +319,9 @@ async fn download(
         program: program.to_owned(),
         version: buildspec.version,
         src_dir: workspace.src_dir.clone(),
-        state_dir: workspace.state_dir.clone(),
         env,
     };
-    let shell = ShellSession::new(config, stop.clone()).map_err(DownloadError::Workspace)?;
-    if !run_as.is_empty() {
-        shell.share_state_dir().map_err(DownloadError::Workspace)?;
-    }
+    let shell = ShellSession::new(config, stop.clone())?;
     Ok((Ready { buildspec, shell, run_as, secret_names: resolved.secret_names }, commit))
 }
 
@@ -397,7 +411,7 @@ fn exported_variables(ready: &mut Ready) -> Vec<(String, String)> {
     if names.is_empty() {
         return Vec::new();
     }
-    let values = ready.shell.query(&names).unwrap_or_default();
+    let values = ready.shell.query(&names);
     names.into_iter().zip(values).filter_map(|(n, v)| v.map(|v| (n, v))).collect()
 }
 

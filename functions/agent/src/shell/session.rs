@@ -1,55 +1,66 @@
 //! One build's shell: runs each command in a fresh `sh`/`bash` in its own process group, with
 //! the state the previous command left (0.2) or the initial state (0.1), a deadline and a stop
-//! flag; kills the whole group (SIGTERM, a grace period, SIGKILL) when either fires.
+//! flag; kills the build's processes when either fires.
 //!
 //! Design: a long-lived shell cannot give each command its own process group, so each command
-//! runs in a new shell that first sources a restore script (variables, exports), starts in the
-//! saved working directory, runs the command text as written (a multi-line command is one unit
-//! whose last status counts; no implicit `set -e`), then saves `set`, `export -p` and `$PWD`
-//! with shell builtins, in one file. A command that `exit`s saves nothing: the next command sees the state
-//! from before it. A saved working directory that no longer exists falls back to
-//! `CODEBUILD_SRC_DIR`. State files are always written fresh (old ones are removed first,
-//! never truncated or renamed over): ext4 flushes a file to disk on close after either, which
-//! costs milliseconds per command. Background children keep running after their command (as in
-//! CodeBuild's container) until the build times out or is stopped, when every process group
-//! the build started is killed.
+//! runs in a new shell. Nothing of a command or of the state touches the disk or the command
+//! line: the shell's `-c` text is a fixed preamble that sources its script from its stdin (a
+//! pipe, `. /dev/stdin`), and the script is the restore line (0.2, once a command saved state)
+//! followed by the command text as written (a multi-line command is one unit whose last status
+//! counts; no implicit `set -e`). After the command the preamble writes `set` and `export -p`
+//! on a state pipe (the shell's stderr, moved to fd 3, closed while the command runs), which
+//! kiln reads into memory and decodes ([`super::state`]). A command that `exit`s saves
+//! nothing: the next command sees the state from before it. A saved working directory that no
+//! longer exists falls back to `CODEBUILD_SRC_DIR`. Commands of any length work (no `-c`
+//! argument limit) and their text never shows in `/proc/*/cmdline`.
+//!
+//! `run-as`: the shell runs under the user's uid and gid with its `HOME`, `USER` and `LOGNAME`;
+//! the pipes it reopens are given to that user. The user can only hand back variables and a
+//! working directory (decoded and re-quoted by kiln); a later phase that runs as kiln's own
+//! user gets kiln's `HOME`, `USER` and `LOGNAME` back. A later phase does run whatever the
+//! working copy and those variables (`PATH` included) name, as in CodeBuild: `run-as` limits a
+//! phase, it does not sandbox the phases after it.
+//!
+//! Background children keep running after their command (as in CodeBuild's container) until
+//! the build times out, is stopped or finishes, when [`ShellSession::kill_all`] kills every
+//! process the build started ([`crate::process`]).
 
-use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::process::Command;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use kiln_core::buildspec::Version;
+use kiln_core::logs::LogMessage;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::state::{quote, restore_script};
+use super::child::{self, Frame, Running};
+use super::env::{self, EnvError};
+use super::state::{Markers, State, is_identifier};
 use crate::output::LogSink;
+use crate::process::{self, ProcessError, Processes};
 
-/// The line that separates `set` output from `export -p` output in the saved state.
-const EXPORTS: &str = "__KILN_STATE_EXPORTS_7f3a__";
-
-/// The line that separates `export -p` output from the working directory in the saved state.
-const CWD: &str = "__KILN_STATE_CWD_7f3a__";
-
-/// How long a killed process group gets between SIGTERM and SIGKILL.
+/// How long a killed command gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
 
 /// How long to wait, after a command exits, for its output pipe to close (it stays open while a
-/// background child of the command holds it).
+/// background child of the command holds it) and for its state frame.
 const DRAIN: Duration = Duration::from_millis(100);
 
 pub use kiln_core::ports::StopFlag;
+
+/// The variables that say who runs a command.
+const IDENTITY: [&str; 3] = ["HOME", "USER", "LOGNAME"];
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// It exited with this status (128 + the signal number when a signal ended it).
     Code(i32),
-    /// The build's deadline passed; its process group was killed.
+    /// The build's deadline passed; the build's processes were killed.
     TimedOut,
-    /// A stop was asked for; its process group was killed.
+    /// A stop was asked for; the build's processes were killed.
     Stopped,
 }
 
@@ -98,6 +109,32 @@ impl RunAs {
     }
 }
 
+/// Why the shell could not start or run a command.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// The initial environment holds a variable no process can be given.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// A pipe could not be made.
+    #[error("create a pipe for the shell")]
+    Pipe(#[source] nix::Error),
+    /// A pipe could not be given to the `run-as` user.
+    #[error("give the shell's pipes to run-as user {user}")]
+    GivePipe {
+        /// The user.
+        user: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The script could not be written to the shell.
+    #[error("write the command to the shell")]
+    Script(#[source] std::io::Error),
+    /// Starting, waiting for or killing processes failed.
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+}
+
 /// What a build's shell needs.
 #[derive(Debug, Clone)]
 pub struct ShellConfig {
@@ -107,8 +144,6 @@ pub struct ShellConfig {
     pub version: Version,
     /// `CODEBUILD_SRC_DIR`, where commands start.
     pub src_dir: PathBuf,
-    /// A private directory for the saved state.
-    pub state_dir: PathBuf,
     /// The initial environment.
     pub env: Vec<(String, String)>,
 }
@@ -117,136 +152,99 @@ pub struct ShellConfig {
 #[derive(Debug)]
 pub struct ShellSession {
     config: ShellConfig,
-    restore: Option<PathBuf>,
-    saved: Option<(String, String)>,
+    state: Option<State>,
+    saved_as: Option<u32>,
     cwd: PathBuf,
-    groups: Vec<i32>,
     stop: StopFlag,
+    processes: Processes,
+    markers: Option<Markers>,
+    preamble: String,
+    warned: Vec<String>,
 }
 
 impl ShellSession {
-    /// A session that has run nothing yet.
-    ///
-    /// The state directory is readable by kiln's user only: the saved state holds every
-    /// variable's value, secrets included.
-    pub fn new(config: ShellConfig, stop: StopFlag) -> io::Result<Self> {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::create_dir_all(&config.state_dir)?;
-        std::fs::set_permissions(&config.state_dir, std::fs::Permissions::from_mode(0o700))?;
+    /// A session that has run nothing yet; fails when the initial environment holds a
+    /// variable no process can be given ([`EnvError`]).
+    pub fn new(config: ShellConfig, stop: StopFlag) -> Result<Self, ShellError> {
+        env::check(&config.env)?;
+        let persistent = config.version == Version::V0_2;
+        let markers = persistent.then(Markers::new);
+        let preamble = match &markers {
+            Some(m) => format!(
+                "exec 3>&2 2>&1\n. /dev/stdin 3>&-\n__kiln_rc=$?\n{posix}{{ set; command printf '%s\\n' {exports}; export -p; command printf '%s\\n' {end}; }} >&3\nexit $__kiln_rc\n",
+                posix = if config.program.ends_with("bash") { "set -o posix\n" } else { "" },
+                exports = m.exports,
+                end = m.end,
+            ),
+            None => "exec 2>&1\n. /dev/stdin\n".to_owned(),
+        };
         let cwd = config.src_dir.clone();
-        Ok(Self { config, restore: None, saved: None, cwd, groups: Vec::new(), stop })
+        Ok(Self {
+            config,
+            state: None,
+            saved_as: None,
+            cwd,
+            stop,
+            processes: Processes::for_build(),
+            markers,
+            preamble,
+            warned: Vec::new(),
+        })
     }
 
-    /// Lets users other than kiln's write the state (for `run-as`).
-    pub fn share_state_dir(&self) -> io::Result<()> {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&self.config.state_dir, std::fs::Permissions::from_mode(0o777))
-    }
-
-    fn state_file(&self, name: &str) -> PathBuf {
-        self.config.state_dir.join(name)
-    }
-
-    fn persistent(&self) -> bool {
-        self.config.version == kiln_core::buildspec::Version::V0_2
-    }
-
-    /// The line that sources the restore script (0.2, once a command saved state), or nothing.
-    /// `restore` is only ever set for 0.2.
-    fn restore_line(&self) -> String {
-        self.restore
-            .as_ref()
-            .map(|restore| format!(". {}\n", quote(&restore.to_string_lossy())))
-            .unwrap_or_default()
-    }
-
-    /// The script text for `command`.
-    fn script(&self, command: &str) -> String {
-        if !self.persistent() {
-            return command.to_owned();
+    /// The identity variables a command run as `run_as` gets over the state: the user's, or
+    /// kiln's own again after a command of another user saved the state.
+    fn identity(&self, run_as: Option<&RunAs>) -> (Vec<(String, String)>, Vec<String>) {
+        if let Some(user) = run_as {
+            let values = [&user.home, &user.name, &user.name];
+            let set = IDENTITY.iter().zip(values).map(|(n, v)| ((*n).to_owned(), v.clone()));
+            return (set.collect(), Vec::new());
         }
-        let mut script = self.restore_line();
-        script.reserve(command.len() + 400);
-        script.push_str(command);
-        script.push_str("\n__kiln_rc=$?\n");
-        if self.config.program.ends_with("bash") {
-            script.push_str("set -o posix\n");
+        if self.saved_as.is_none() {
+            return (Vec::new(), Vec::new());
         }
-        script.push_str(&format!(
-            "{{ set; command printf '\\n%s\\n' {EXPORTS}; export -p; command printf '\\n%s\\n%s' {CWD} \"$PWD\"; }} >| {saved}\nexit $__kiln_rc\n",
-            saved = quote(&self.state_file("saved").to_string_lossy()),
-        ));
-        script
+        let initial = |name: &str| self.config.env.iter().rev().find(|(n, _)| n == name);
+        let set = IDENTITY.iter().filter_map(|n| initial(n).cloned()).collect();
+        let unset = IDENTITY.iter().filter(|n| initial(n).is_none()).map(|n| (*n).to_owned());
+        (set, unset.collect())
     }
 
-    fn base_command(
+    /// The shell command for the next command, and its script.
+    fn prepare(
         &self,
-        script: &str,
+        command: &str,
         overrides: &[(String, String)],
         run_as: Option<&RunAs>,
-    ) -> Command {
+    ) -> (Command, Vec<u8>) {
         let mut cmd = Command::new(&self.config.program);
-        cmd.arg("-c").arg(script).env_clear().stdin(Stdio::null());
+        cmd.arg("-c").arg(&self.preamble).env_clear();
         let cwd = if self.cwd.is_dir() { &self.cwd } else { &self.config.src_dir };
         cmd.current_dir(cwd);
-        if self.restore.is_some() {
-            cmd.env("PWD", cwd);
-        } else {
-            cmd.envs(self.config.env.iter().map(|(k, v)| (k, v)));
-            cmd.envs(overrides.iter().map(|(k, v)| (k, v)));
+        let mut script = Vec::with_capacity(command.len() + 4096);
+        script.extend_from_slice(b"exec </dev/null; ");
+        let (identity, unset) = self.identity(run_as);
+        match &self.state {
+            Some(state) => {
+                cmd.env("PWD", cwd);
+                let mut all = overrides.to_vec();
+                all.extend(identity);
+                // `sh` is bash on some images; a state with BASH_VERSION came from one.
+                let bash =
+                    self.config.program.ends_with("bash") || state.scalar("BASH_VERSION").is_some();
+                script.extend_from_slice(&state.restore_line(&all, &unset, bash));
+            }
+            None => {
+                cmd.envs(self.config.env.iter().map(|(k, v)| (k, v)));
+                cmd.envs(overrides.iter().chain(&identity).map(|(k, v)| (k, v)));
+            }
         }
         if let Some(user) = run_as {
             use std::os::unix::process::CommandExt;
             cmd.uid(user.uid).gid(user.gid);
-            if self.restore.is_none() {
-                cmd.env("HOME", &user.home).env("USER", &user.name).env("LOGNAME", &user.name);
-            }
         }
-        cmd
-    }
-
-    /// Writes the restore script: the saved state with `overrides` set over it.
-    fn prepare(
-        &mut self,
-        overrides: &[(String, String)],
-        run_as: Option<&RunAs>,
-    ) -> io::Result<()> {
-        if !self.persistent() {
-            return Ok(());
-        }
-        let _ = std::fs::remove_file(self.state_file("saved"));
-        if let Some((vars, exports)) = &self.saved {
-            let mut extra = overrides.to_vec();
-            if let Some(user) = run_as {
-                extra.push(("HOME".into(), user.home.clone()));
-                extra.push(("USER".into(), user.name.clone()));
-            }
-            let path = self.state_file("restore.sh");
-            let _ = std::fs::remove_file(&path);
-            std::fs::write(&path, restore_script(vars, exports, &extra))?;
-            self.restore = Some(path);
-        }
-        Ok(())
-    }
-
-    /// Reads back what the command saved (0.2), if it saved anything.
-    fn collect(&mut self) {
-        if !self.persistent() {
-            return;
-        }
-        let Ok(text) = std::fs::read_to_string(self.state_file("saved")) else { return };
-        let exports_mark = format!("\n{EXPORTS}\n");
-        let cwd_mark = format!("\n{CWD}\n");
-        let (Some(e), Some(c)) = (text.rfind(&exports_mark), text.rfind(&cwd_mark)) else { return };
-        if e > c {
-            return;
-        }
-        self.saved =
-            Some((text[..e + 1].to_owned(), text[e + exports_mark.len()..c + 1].to_owned()));
-        self.cwd = PathBuf::from(&text[c + cwd_mark.len()..]);
-        if self.restore.is_none() {
-            self.restore = Some(self.state_file("restore.sh"));
-        }
+        script.extend_from_slice(command.as_bytes());
+        script.push(b'\n');
+        (cmd, script)
     }
 
     /// Runs `command`, its output going to `sink`, with `overrides` set over the state
@@ -258,101 +256,133 @@ impl ShellSession {
         run_as: Option<&RunAs>,
         deadline: Option<Instant>,
         sink: &LogSink,
-    ) -> io::Result<Exit> {
-        self.prepare(overrides, run_as)?;
-        let script = self.script(command);
-        let mut cmd = self.base_command(&format!("exec 2>&1\n{script}"), overrides, run_as);
-        {
-            use std::os::unix::process::CommandExt;
-            cmd.stdout(Stdio::piped()).stderr(Stdio::null()).process_group(0);
+    ) -> Result<Exit, ShellError> {
+        let (cmd, script) = self.prepare(command, overrides, run_as);
+        let mut running =
+            child::start(cmd, script, run_as, self.markers.as_ref(), &self.processes, sink)?;
+        let ended = self.wait(&running, deadline)?;
+        let status = self.processes.reap(&mut running.child)?;
+        // A background child may hold the output pipe open; its output goes on streaming.
+        let _ = running.log_ended.recv_timeout(DRAIN);
+        process::reap_adopted();
+        if let Some(exit) = ended {
+            return Ok(exit);
         }
-        let mut child = cmd.spawn()?;
-        drop(cmd);
-        let reader = child.stdout.take().ok_or_else(|| io::Error::other("no stdout pipe"))?;
-        let ended = sink.forward(reader);
-        let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-        self.groups.push(pid);
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        let exit = loop {
+        if let Some(frame) = &running.frame {
+            self.collect(frame.recv_timeout(DRAIN), run_as, sink);
+        }
+        Ok(Exit::Code(exit_code(&status)))
+    }
+
+    /// Waits for the command's shell to exit: `None` when it did on its own, the way it was
+    /// ended when the deadline or a stop ended it (then the build's processes are killed).
+    fn wait(
+        &self,
+        running: &Running,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Exit>, ShellError> {
+        loop {
             let slice = deadline
                 .map_or(Duration::from_millis(100), |d| d.saturating_duration_since(Instant::now()))
                 .min(Duration::from_millis(100));
-            match rx.recv_timeout(slice) {
-                Ok(status) => break Exit::Code(exit_code(&status?)),
-                Err(RecvTimeoutError::Disconnected) => break Exit::Code(-1),
+            match running.exited.recv_timeout(slice) {
+                Ok((written, exited)) => {
+                    exited?;
+                    written.map_err(ShellError::Script)?;
+                    return Ok(None);
+                }
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
                 Err(RecvTimeoutError::Timeout) => {
                     let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
                     if timed_out || self.stop.is_set() {
-                        terminate(pid, || rx.recv_timeout(GRACE).is_ok());
-                        self.kill_all();
-                        break if timed_out { Exit::TimedOut } else { Exit::Stopped };
+                        // The group is reserved until the shell is reaped; it may be empty.
+                        let _ = killpg(Pid::from_raw(running.pid), Signal::SIGTERM);
+                        let gone = running.exited.recv_timeout(GRACE).is_ok();
+                        self.processes.kill_all()?;
+                        if !gone {
+                            // Only the shell's exit is awaited; it was just killed.
+                            let _ = running.exited.recv();
+                        }
+                        return Ok(Some(if timed_out { Exit::TimedOut } else { Exit::Stopped }));
                     }
                 }
             }
+        }
+    }
+
+    /// Takes the state the command saved, if it saved a whole frame.
+    fn collect(
+        &mut self,
+        frame: Result<Frame, RecvTimeoutError>,
+        run_as: Option<&RunAs>,
+        sink: &LogSink,
+    ) {
+        let Some(markers) = &self.markers else { return };
+        let state = match frame {
+            Ok(Frame::Complete(bytes)) => markers.parse(&bytes),
+            Ok(Frame::TooLarge) => {
+                sink.line(&LogMessage::Text(
+                    "Warning: the shell state is too large to keep; the next command starts from the state before this one",
+                ));
+                None
+            }
+            Ok(Frame::Incomplete) | Err(_) => None,
         };
-        let _ = ended.recv_timeout(DRAIN);
-        if matches!(exit, Exit::Code(_)) {
-            self.collect();
+        let Some(state) = state else { return };
+        for name in &state.dropped {
+            if !self.warned.contains(name) {
+                sink.line(&LogMessage::Text(&format!(
+                    "Warning: variable {name} cannot be carried to the next command"
+                )));
+                self.warned.push(name.clone());
+            }
         }
-        Ok(exit)
+        if let Some(cwd) = &state.cwd {
+            self.cwd = cwd.clone();
+        }
+        self.saved_as = run_as.map(|u| u.uid);
+        self.state = Some(state);
     }
 
-    /// Kills every process group this build started (SIGKILL), background children included.
-    pub fn kill_all(&self) {
-        for pid in &self.groups {
-            let _ = killpg(Pid::from_raw(*pid), Signal::SIGKILL);
-        }
+    /// Kills every process the build started (SIGKILL), background children and processes
+    /// that left the build's process groups included, and reaps the orphans kiln adopted.
+    pub fn kill_all(&self) -> Result<(), ShellError> {
+        self.processes.kill_all()?;
+        Ok(())
     }
 
-    /// The current values of `names` (unset → `None`), in the build's shell state.
-    pub fn query(&mut self, names: &[String]) -> io::Result<Vec<Option<String>>> {
-        self.prepare(&[], None)?;
-        let mut script = self.restore_line();
-        script.push_str("printf '%s\\0'");
-        for name in names.iter().filter(|n| super::is_identifier(n)) {
-            script.push_str(&format!(" \"${{{name}+1}}\" \"${{{name}-}}\""));
-        }
-        script.push('\n');
-        let out = self.base_command(&script, &[], None).stderr(Stdio::null()).output()?;
-        let mut fields =
-            out.stdout.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
-        Ok(names
+    /// The current values of `names` (unset or not a variable name → `None`), in the build's
+    /// shell state.
+    pub fn query(&self, names: &[String]) -> Vec<Option<String>> {
+        names
             .iter()
             .map(|name| {
-                if !super::is_identifier(name) {
+                if !is_identifier(name) {
                     return None;
                 }
-                let set = fields.next().unwrap_or_default();
-                let value = fields.next().unwrap_or_default();
-                (set == "1").then_some(value)
+                match &self.state {
+                    Some(state) => {
+                        state.scalar(name).map(|v| String::from_utf8_lossy(v).into_owned())
+                    }
+                    None => self
+                        .config
+                        .env
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone()),
+                }
             })
-            .collect())
+            .collect()
     }
 
     /// The exported environment in the build's shell state (for evaluating artifact names and
     /// cache keys); the initial environment before any command saved state (always, in 0.1,
-    /// where every command starts from it) or if the shell cannot say.
-    pub fn env_snapshot(&mut self) -> Vec<(String, String)> {
-        if self.restore.is_none() {
-            return self.config.env.clone();
-        }
-        let _ = self.prepare(&[], None);
-        let mut script = self.restore_line();
-        script.push_str("exec env -0\n");
-        match self.base_command(&script, &[], None).stderr(Stdio::null()).output() {
-            Ok(out) if out.status.success() => out
-                .stdout
-                .split(|b| *b == 0)
-                .filter_map(|e| {
-                    let e = String::from_utf8_lossy(e);
-                    e.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()))
-                })
-                .filter(|(k, _)| k != "PWD" && k != "SHLVL" && k != "_")
-                .collect(),
-            _ => self.config.env.clone(),
+    /// where every command starts from it).
+    pub fn env_snapshot(&self) -> Vec<(String, String)> {
+        match &self.state {
+            Some(state) => state.environment(),
+            None => self.config.env.clone(),
         }
     }
 
@@ -365,14 +395,6 @@ impl ShellSession {
     pub fn src_dir(&self) -> &Path {
         &self.config.src_dir
     }
-}
-
-/// SIGTERM to the group, then SIGKILL unless `exited` says the leader is gone within the grace.
-fn terminate(pid: i32, exited: impl FnOnce() -> bool) {
-    let group = Pid::from_raw(pid);
-    let _ = killpg(group, Signal::SIGTERM);
-    let _ = exited();
-    let _ = killpg(group, Signal::SIGKILL);
 }
 
 fn exit_code(status: &std::process::ExitStatus) -> i32 {

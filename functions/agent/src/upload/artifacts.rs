@@ -96,9 +96,10 @@ async fn upload_one(
         .map_err(|e| client(&e))?;
     let name = match (&spec.name, settings.override_name) {
         (Some(text), true) => {
-            shell::eval(input.shell, input.env, input.src_dir, text).map_err(|e| {
-                UploadStatus::client_error(format!("evaluate artifacts name {text:?}: {e}"))
-            })?
+            shell::eval(input.shell, input.env, input.src_dir, text, input.deadline, input.stop)
+                .map_err(|e| {
+                    UploadStatus::client_error(format!("evaluate artifacts name {text:?}: {e}"))
+                })?
         }
         _ => settings.name.clone(),
     };

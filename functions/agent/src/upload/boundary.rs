@@ -29,6 +29,10 @@ pub struct UploadInput<'a> {
     pub shell: &'a str,
     /// Where objects go.
     pub store: &'a dyn ObjectStore,
+    /// When the build times out: name and key evaluations end then.
+    pub deadline: Option<std::time::Instant>,
+    /// The build's stop flag: name and key evaluations end when it is set.
+    pub stop: &'a crate::shell::StopFlag,
 }
 
 impl std::fmt::Debug for UploadInput<'_> {

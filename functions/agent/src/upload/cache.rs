@@ -65,7 +65,7 @@ fn evaluate_key(
     spec: &CacheSpec,
 ) -> Result<Option<String>, ()> {
     let Some(text) = &spec.key else { return Ok(None) };
-    match shell::eval(input.shell, input.env, input.src_dir, text) {
+    match shell::eval(input.shell, input.env, input.src_dir, text, input.deadline, input.stop) {
         Ok(key) if !key.is_empty() => Ok(Some(key)),
         Ok(_) => {
             log(format!("Warning: cache key {text:?} evaluates to nothing; skipping the cache"));
