@@ -25,6 +25,14 @@
 //! installation's repositories (or those it was scoped to) with its permissions (the App has
 //! `contents: read`, `metadata: read`, `pull_requests: read`, `statuses: write`).
 //!
+//! To drive `kiln serve` against it: `--github-api {api_url}` with `GITHUB_TOKEN` set to a
+//! token given to [`FakeGitHub::add_token`]; or, as a GitHub App, [`FakeGitHub::add_app`] and
+//! [`FakeGitHub::install`], then `KILN_GITHUB_APP_ID` and `KILN_GITHUB_APP_KEY_FILE` (a file
+//! holding [`TEST_APP_PRIVATE_KEY_PEM`]). Commits must be added ([`FakeGitHub::add_commit`],
+//! [`FakeGitHub::add_file`]) before statuses can be posted on them, as on GitHub. Git's
+//! smart HTTP (or anything else) can be served beside the API with
+//! [`FakeOptions::extra_routes`].
+//!
 //! Every request is looked up in GitHub's description by method and path template; its query
 //! parameters and JSON body are checked against the operation. One that does not fit is
 //! answered 422 and recorded in [`FakeGitHub::violations`] (a test ends with
