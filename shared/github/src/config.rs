@@ -45,6 +45,17 @@ impl GitHubAuth {
         Self::App { app_id, private_key: private_key_pem.into() }
     }
 
+    /// A GitHub App whose private key is the PEM file at `path` (`KILN_GITHUB_APP_KEY_FILE`),
+    /// read once, at startup.
+    ///
+    /// # Errors
+    /// [`ConfigError::KeyFile`] when the file cannot be read.
+    pub fn app_from_key_file(app_id: u64, path: &std::path::Path) -> Result<Self, ConfigError> {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::KeyFile { path: path.to_owned(), source })?;
+        Ok(Self::app(app_id, pem))
+    }
+
     /// Reads the JSON kept in `KILN_GITHUB_SECRET_ARN`: `{"token": "…"}` or
     /// `{"appId": 123, "privateKey": "-----BEGIN RSA PRIVATE KEY-----…"}` (`appId` a number
     /// or a string of digits).
@@ -232,6 +243,20 @@ mod tests {
         {
             assert!(GitHubAuth::from_secret_json(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_key_file_is_read_or_named() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("app.pem");
+        std::fs::write(&path, "pem").expect("the key is written");
+        assert!(matches!(
+            GitHubAuth::app_from_key_file(5, &path),
+            Ok(GitHubAuth::App { app_id: 5, .. })
+        ));
+        let missing = GitHubAuth::app_from_key_file(5, &dir.path().join("none.pem"))
+            .expect_err("a missing file is refused");
+        assert!(missing.to_string().contains("none.pem"), "{missing}");
     }
 
     #[test]

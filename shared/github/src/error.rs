@@ -101,6 +101,15 @@ pub enum ConfigError {
     /// The App's private key is not an RSA key in PEM.
     #[error("read the github app's private key (expected an rsa key in pem)")]
     PrivateKey(#[source] jsonwebtoken::errors::Error),
+    /// The App's key file could not be read.
+    #[error("read the github app's key file {}", path.display())]
+    KeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The credentials JSON is neither `{"token"}` nor `{"appId", "privateKey"}`.
     #[error("read the github credentials: {0}")]
     Credentials(&'static str),
