@@ -22,12 +22,18 @@ impl Site {
     /// A repository whose first commit holds `files`, and a catalog of one project `app`
     /// building it on push, with `extra` YAML lines added to the project.
     pub fn new(files: &[(&str, &str)], extra: &str) -> Self {
+        Self::with_events(files, "PUSH", extra)
+    }
+
+    /// As [`Site::new`], the project building on the CodeBuild `events` given (`PUSH,
+    /// PULL_REQUEST_CREATED`).
+    pub fn with_events(files: &[(&str, &str)], events: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = GitRepo::new(dir.path(), "octo/repo");
         let sha = repo.commit(files, "first commit");
         let git = GitHttp::start(&repo.root());
         let catalog = format!(
-            "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: PUSH}}\n{extra}",
+            "- name: app\n  source: {{type: GITHUB, location: '{}'}}\n  webhook:\n    filterGroups:\n      - - {{type: EVENT, pattern: '{events}'}}\n{extra}",
             git.url("octo/repo")
         );
         std::fs::write(dir.path().join("catalog.yml"), catalog).expect("catalog");

@@ -47,6 +47,7 @@ impl App {
     /// [`ServeError`] when the catalog or GitHub cannot be set up.
     pub fn new(
         config: &Config,
+        public_url: String,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<TaskEnded>), ServeError> {
         let text = std::fs::read_to_string(&config.catalog).map_err(|e| {
             ServeError::Catalog(format!("read project catalog {}: {e}", config.catalog.display()))
@@ -74,7 +75,7 @@ impl App {
             ended_tx,
         );
         let mut settings = config.settings.clone();
-        settings.pages = Some(PageLinks { base_url: config.public_url.clone(), signing_key: None });
+        settings.pages = Some(PageLinks { base_url: public_url, signing_key: None });
         let app = Self {
             projects,
             settings,
@@ -139,14 +140,26 @@ fn github(config: &Config) -> Result<GitHubPorts, ServeError> {
             );
             Ok((Arc::new(NoGitHub), Arc::new(NoGitHub), None))
         }
-        GitHubAuth::Token(_) | GitHubAuth::App { .. } => crate::serve::app::connect(config),
+        GitHubAuth::Token(token) => connect(config, kiln_github::GitHubAuth::token(token.clone())),
+        GitHubAuth::App { id, key } => {
+            connect(config, kiln_github::GitHubAuth::app(*id, key.clone()))
+        }
     }
 }
 
-/// GitHub's adapters for the configured credentials.
-fn connect(config: &Config) -> Result<GitHubPorts, ServeError> {
-    let _ = config;
-    Err(ServeError::GitHub("GitHub credentials are not supported by this build yet".into()))
+/// GitHub's adapters for `auth`: statuses and reads retried briefly (a webhook reply waits for
+/// them), source tokens for builds (with a personal token, the token itself: `kiln serve` runs
+/// builds on its owner's machine).
+fn connect(config: &Config, auth: kiln_github::GitHubAuth) -> Result<GitHubPorts, ServeError> {
+    let github = kiln_github::GitHubConfig::new(auth)
+        .api_url(config.github_api.clone())
+        .retry(kiln_github::RetryPolicy::intake())
+        .personal_token_for_builds(true);
+    let client =
+        kiln_github::GitHubClient::new(github).map_err(|e| ServeError::GitHub(Box::new(e)))?;
+    let statuses = kiln_github::GitHubStatusReporter::new(client.clone());
+    let source = kiln_github::GitHubSourceHost::new(client.clone());
+    Ok((Arc::new(statuses), Arc::new(source), Some(Arc::new(client))))
 }
 
 /// What stands for GitHub when kiln has no credentials for it: statuses are dropped with a log

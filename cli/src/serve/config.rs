@@ -41,7 +41,6 @@ pub struct Args {
 }
 
 /// How `kiln serve` authenticates to GitHub.
-#[expect(dead_code, reason = "the credentials are read before the GitHub adapter is wired")]
 pub enum GitHubAuth {
     /// A token.
     Token(SecretString),
@@ -66,8 +65,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `--github-api`.
     pub github_api: String,
-    /// `--public-url` or `http://<listen>`.
-    pub public_url: String,
+    /// `--public-url`, or `http://` and the address listened on.
+    pub public_url: Option<String>,
     /// `--max-parallel` or the number of CPUs.
     pub max_parallel: usize,
     /// `--secrets`.
@@ -169,13 +168,12 @@ impl Config {
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             usize::from,
         );
-        let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
         Ok(Self {
             listen: args.listen,
             catalog: args.config,
             data_dir,
             github_api: args.github_api,
-            public_url,
+            public_url: args.public_url,
             max_parallel,
             secrets: args.secrets,
             webhook_secret,

@@ -38,13 +38,14 @@ pub fn run(args: Args) -> ExitCode {
 async fn serve(args: Args) -> Result<(), config::ServeError> {
     let config = config::Config::read(args)?;
     crate::logging::init();
-    let (app, ended) = app::App::new(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| config::ServeError::Listen(config.listen.to_string(), e))?;
     let local = listener
         .local_addr()
         .map_err(|e| config::ServeError::Listen(config.listen.to_string(), e))?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let (app, ended) = app::App::new(&config, public_url)?;
     worker::recover(&app).await;
     tokio::spawn(worker::finalizer(app.clone(), ended));
     tokio::spawn(worker::sweeper(app.clone()));

@@ -193,7 +193,18 @@ pub fn fetch_git(
         fetch.insert(2, d);
     }
     fetch.push(&target);
-    run("fetch", &fetch)?;
+    if let Err(e) = run("fetch", &fetch) {
+        // The ref may be gone or never advertised (a closed pull request); the commit itself
+        // can still be fetched by its id, as GitHub allows.
+        let Some(commit) = git.commit.as_ref().filter(|c| c.as_str() != target) else {
+            return Err(e);
+        };
+        let mut by_id = vec!["fetch", "-q", "--no-tags", "origin", commit.as_str()];
+        if let Some(d) = &depth {
+            by_id.insert(2, d);
+        }
+        run("fetch the commit", &by_id).map_err(|_| e)?;
+    }
     let checkout = match &git.commit {
         Some(commit) => {
             let present =
