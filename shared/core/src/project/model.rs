@@ -218,4 +218,8 @@ pub struct KilnSettings {
     /// `skipCiMarkers` (default true).
     #[serde(default)]
     pub skip_ci_markers: Option<bool>,
+    /// `spot` (default false): run the project's builds on Fargate Spot, falling back to
+    /// on-demand Fargate when Spot has no capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<bool>,
 }

@@ -141,6 +141,7 @@ mod tests {
             fork_pull_requests: Some("never".into()),
             skip_draft_pull_requests: Some(false),
             skip_ci_markers: None,
+            spot: None,
         };
         let s = Settings::of(Some(&k));
         assert_eq!(s.fork_pull_requests, ForkPolicy::Never);

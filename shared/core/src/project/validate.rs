@@ -98,7 +98,7 @@ const WEBHOOK_ACCEPTED: &[&str] = &[
 ];
 const FILTER_USED: &[&str] = &["type", "pattern", "excludeMatchedPattern"];
 const STATUS_USED: &[&str] = &["context", "targetUrl"];
-const KILN_USED: &[&str] = &["forkPullRequests", "skipDraftPullRequests", "skipCiMarkers"];
+const KILN_USED: &[&str] = &["forkPullRequests", "skipDraftPullRequests", "skipCiMarkers", "spot"];
 
 const SOURCE_TYPES: &[&str] = &[
     "CODECOMMIT",
