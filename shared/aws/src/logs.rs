@@ -35,7 +35,8 @@ pub struct LogPage {
     /// Where to go on reading from (CloudWatch's forward token); the same token comes back
     /// while nothing new was written.
     pub next_token: Option<String>,
-    /// Whether the reader stopped at its bound with more events waiting.
+    /// Whether the reader stopped at its bound (more events may be waiting: read on from
+    /// [`LogPage::next_token`]).
     pub truncated: bool,
 }
 

@@ -174,9 +174,10 @@ impl S3ObjectStore {
             .send()
             .await
             .map_err(|e| port_error(op(), e))?;
-        let info = ObjectInfo {
+        let expected = output.content_length().and_then(|n| u64::try_from(n).ok());
+        let mut info = ObjectInfo {
             key: key.to_owned(),
-            size: output.content_length().map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+            size: expected.unwrap_or(0),
             last_modified_ms: millis(output.last_modified()),
             metadata: sorted(output.metadata()),
         };
@@ -194,12 +195,13 @@ impl S3ObjectStore {
             .map_err(|e| PortError::new(PortErrorKind::Unavailable, op()).with_source(e))?;
         out.flush().await.map_err(|e| io_error(write_op(), e))?;
         drop(out);
-        if copied != info.size {
+        if let Some(expected) = expected.filter(|n| *n != copied) {
             return Err(PortError::new(
                 PortErrorKind::Unavailable,
-                format!("{}: {copied} of {} bytes arrived", op(), info.size),
+                format!("{}: {copied} of {expected} bytes arrived", op()),
             ));
         }
+        info.size = copied;
         tmp.persist(dest).map_err(|e| io_error(write_op(), e.error))?;
         Ok(info)
     }

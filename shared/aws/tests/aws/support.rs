@@ -59,6 +59,12 @@ fn start() -> Result<Server, String> {
         return Err("KILN_TEST_MOTO_URL is not set".to_owned());
     }
     let (program, python_path) = find_moto().ok_or("moto_server was not found")?;
+    if python_path.is_none() {
+        eprintln!(
+            "using {} from PATH; the tests expect moto 5.2.5 (scripts/test installs it under .tools/), and older versions fail some of them",
+            program.display()
+        );
+    }
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
