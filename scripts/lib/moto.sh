@@ -1,6 +1,6 @@
-# Sourced by scripts/test and scripts/bench-s3: installs moto's server (and, when asked, the
-# AWS CLI) with pip into .tools/python, pinned, once; starts it on a free loopback port; stops
-# it when the calling script exits. Needs only Python 3 with pip.
+# Sourced by scripts/test and scripts/bench-s3: installs moto's server and the AWS CLI with pip
+# into .tools/python, pinned, once (quietly skipped when they are there); starts moto on a free
+# loopback port; stops it when the calling script exits. Needs only Python 3 (with pip).
 
 MOTO_VERSION="5.2.5"
 AWSCLI_VERSION="1.46.3"
@@ -16,6 +16,9 @@ install_python_tool() {
   fi
   echo "installing $spec into .tools/python"
   mkdir -p "$KILN_PYTHON_TOOLS"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    python3 -m ensurepip --upgrade >/dev/null 2>&1 || true
+  fi
   # pip compares what it installs here with the interpreter's own packages and warns about
   # conflicts that do not matter to a --target folder: its output is shown only on failure.
   if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --disable-pip-version-check \
