@@ -222,4 +222,8 @@ pub struct KilnSettings {
     /// pull request, stops this project's older builds of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supersede: Option<bool>,
+    /// `spot` (default false): run the project's builds on Fargate Spot, falling back to
+    /// on-demand Fargate when Spot has no capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<bool>,
 }

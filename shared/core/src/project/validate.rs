@@ -105,7 +105,8 @@ const WEBHOOK_ACCEPTED: &[&str] = &[
 ];
 const FILTER_USED: &[&str] = &["type", "pattern", "excludeMatchedPattern"];
 const STATUS_USED: &[&str] = &["context", "targetUrl"];
-const KILN_USED: &[&str] = &["forkPullRequests", "skipDraftPullRequests", "skipCiMarkers"];
+const KILN_USED: &[&str] =
+    &["forkPullRequests", "skipDraftPullRequests", "skipCiMarkers", "spot", "supersede"];
 
 const SOURCE_TYPES: &[&str] = &[
     "CODECOMMIT",

@@ -1,0 +1,31 @@
+//! The AWS SDK's configuration, loaded the standard way (region, credentials and
+//! `AWS_ENDPOINT_URL` from the environment and profile files), with the one HTTP client every
+//! service shares: hyper with rustls on ring, so neither aws-lc nor openssl is built.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+/// The HTTP client kiln's AWS clients use: HTTPS through rustls with ring's cryptography and
+/// the system's trusted roots (plain HTTP too, for an emulator on loopback).
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The SDK configuration from the environment, as every AWS tool reads it
+/// (`aws_config::defaults`), with [`http_client`].
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client()).load().await
+}
+
+/// An S3 client for `sdk`. Path-style addressing is used when the configuration names its own
+/// endpoint (`AWS_ENDPOINT_URL`: an emulator or an S3-compatible store, which seldom resolve
+/// `bucket.host` names); AWS's own endpoints get virtual-hosted addressing.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
