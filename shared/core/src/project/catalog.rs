@@ -191,6 +191,20 @@ mod tests {
     }
 
     #[test]
+    fn settings_a_build_would_fail_on_fail_at_load() {
+        let text = "- name: app\n  environment: {computeType: BUILD_GENERAL2_HUGE, type: LINUX}\n  cache: {type: S3}\n- name: other\n  cache: {type: S3, location: '/'}\n";
+        assert_eq!(
+            errors_of(text),
+            [
+                "2:30: [0].environment.computeType: project app: \"BUILD_GENERAL2_HUGE\" is not a valid computeType; expected one of BUILD_GENERAL1_SMALL, BUILD_GENERAL1_MEDIUM, BUILD_GENERAL1_LARGE, BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE, BUILD_LAMBDA_1GB, BUILD_LAMBDA_2GB, BUILD_LAMBDA_4GB, BUILD_LAMBDA_8GB, BUILD_LAMBDA_10GB, ATTRIBUTE_BASED_COMPUTE, CUSTOM_INSTANCE_TYPE",
+                "2:57: [0].environment.type: project app: \"LINUX\" is not a valid type; expected one of LINUX_CONTAINER, LINUX_GPU_CONTAINER, ARM_CONTAINER, WINDOWS_CONTAINER, WINDOWS_SERVER_2019_CONTAINER, WINDOWS_SERVER_2022_CONTAINER, LINUX_LAMBDA_CONTAINER, ARM_LAMBDA_CONTAINER, LINUX_EC2, ARM_EC2, WINDOWS_EC2, MAC_ARM",
+                "3:10: [0].cache.location: project app: an S3 cache needs a location (bucket or bucket/prefix)",
+                "5:31: [1].cache.location: project other: an S3 cache needs a location (bucket or bucket/prefix)",
+            ]
+        );
+    }
+
+    #[test]
     fn filter_group_errors_name_project_and_group() {
         let text = r#"
 - name: app

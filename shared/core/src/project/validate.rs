@@ -119,6 +119,34 @@ const SOURCE_TYPES: &[&str] = &[
     "S3",
     "NO_SOURCE",
 ];
+const COMPUTE_TYPES: &[&str] = &[
+    "BUILD_GENERAL1_SMALL",
+    "BUILD_GENERAL1_MEDIUM",
+    "BUILD_GENERAL1_LARGE",
+    "BUILD_GENERAL1_XLARGE",
+    "BUILD_GENERAL1_2XLARGE",
+    "BUILD_LAMBDA_1GB",
+    "BUILD_LAMBDA_2GB",
+    "BUILD_LAMBDA_4GB",
+    "BUILD_LAMBDA_8GB",
+    "BUILD_LAMBDA_10GB",
+    "ATTRIBUTE_BASED_COMPUTE",
+    "CUSTOM_INSTANCE_TYPE",
+];
+const ENVIRONMENT_TYPES: &[&str] = &[
+    "LINUX_CONTAINER",
+    "LINUX_GPU_CONTAINER",
+    "ARM_CONTAINER",
+    "WINDOWS_CONTAINER",
+    "WINDOWS_SERVER_2019_CONTAINER",
+    "WINDOWS_SERVER_2022_CONTAINER",
+    "LINUX_LAMBDA_CONTAINER",
+    "ARM_LAMBDA_CONTAINER",
+    "LINUX_EC2",
+    "ARM_EC2",
+    "WINDOWS_EC2",
+    "MAC_ARM",
+];
 const ARTIFACT_TYPES: &[&str] = &["CODEPIPELINE", "S3", "NO_ARTIFACTS"];
 const NAMESPACE_TYPES: &[&str] = &["NONE", "BUILD_ID"];
 const PACKAGINGS: &[&str] = &["NONE", "ZIP"];
@@ -234,6 +262,8 @@ impl Validator {
         if let Some(env) = p.get("environment") {
             let ep = child_path(path, "environment");
             self.keys(env, &ep, ENVIRONMENT_USED, ENVIRONMENT_ACCEPTED);
+            self.one_of(env, &ep, "computeType", COMPUTE_TYPES);
+            self.one_of(env, &ep, "type", ENVIRONMENT_TYPES);
             let vars =
                 env.get("environmentVariables").and_then(Node::as_sequence).unwrap_or_default();
             for (i, var) in vars.iter().enumerate() {
@@ -263,6 +293,20 @@ impl Validator {
             let cp = child_path(path, "cache");
             self.keys(c, &cp, CACHE_USED, &[]);
             self.one_of(c, &cp, "type", CACHE_TYPES);
+            let s3 = c.get("type").and_then(Node::as_scalar).is_some_and(|t| t.text.eq_ignore_ascii_case("S3"));
+            let location = c
+                .get("location")
+                .and_then(Node::as_scalar)
+                .map(|l| l.text.trim_matches('/').to_owned())
+                .unwrap_or_default();
+            if s3 && location.is_empty() {
+                let msg = format!(
+                    "project {}: an S3 cache needs a location (bucket or bucket/prefix)",
+                    self.project
+                );
+                let at = c.get("location").unwrap_or(c);
+                self.error(at, child_path(&cp, "location"), msg);
+            }
             let modes = c.get("modes").and_then(Node::as_sequence).unwrap_or_default();
             for (i, m) in modes.iter().enumerate() {
                 let Some(s) = m.as_scalar() else { continue };
