@@ -17,7 +17,7 @@ use kiln_core::build::{
     PhaseContext, PhaseEnd, PhaseRecord, PhaseRun, PhaseType, Status, Step, SummaryEnvironment,
     assemble_env,
 };
-use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell};
+use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell, SkippedCommand};
 use kiln_core::logs::LogMessage;
 use kiln_core::ports::{BuildAgent, ObjectStore, SecretStore, StopFlag};
 use secrecy::SecretString;
@@ -339,10 +339,24 @@ fn run_phase(
     let run_as = ready.run_as.iter().find(|(n, _)| *n == name).map(|(_, u)| u.clone());
     let mut run = PhaseRun::new(&phase);
     sink.stop_capture();
+    let mut ran_all = false;
     loop {
-        let command = match run.next() {
-            Step::Done(end) => return end,
+        let step = run.next();
+        if !ran_all && matches!(step, Step::Finally(_) | Step::Done(_)) {
+            ran_all = true;
+            if !run.has_failed() {
+                log_skipped(sink, "Commands", &phase.skipped_commands, phase.commands.len());
+            }
+        }
+        let command = match step {
+            Step::Done(end) => {
+                if !phase.finally.is_empty() {
+                    log_skipped(sink, "Finally", &phase.skipped_finally, phase.finally.len());
+                }
+                return end;
+            }
             Step::Command { index, attempt } => {
+                log_skipped(sink, "Commands", &phase.skipped_commands, index);
                 if index == 0 {
                     if matches!(&phase.on_failure, Some(OnFailure::Retry { pattern: Some(_), .. }))
                     {
@@ -356,7 +370,10 @@ fn run_phase(
                 }
                 command_at(&phase.commands, index)
             }
-            Step::Finally(index) => command_at(&phase.finally, index),
+            Step::Finally(index) => {
+                log_skipped(sink, "Finally", &phase.skipped_finally, index);
+                command_at(&phase.finally, index)
+            }
         };
         let Some(command) = command else { return PhaseEnd::succeeded() };
         sink.line(&LogMessage::RunningCommand(&command.text));
@@ -389,6 +406,18 @@ fn run_phase(
                 run.failed(PhaseContext::command_failed(&command.text, 127), "");
             }
         }
+    }
+}
+
+/// Logs the empty items (a bare `-`, `- # comment`) of `list` reached before its command
+/// `next`: CodeBuild skips them, and so does kiln, saying so.
+fn log_skipped(sink: &LogSink, list: &str, skipped: &[SkippedCommand], next: usize) {
+    for item in skipped.iter().filter(|s| s.after == next) {
+        let text = format!(
+            "Skipping empty command {list}[{}] at line {}",
+            item.index, item.position.line
+        );
+        sink.line(&LogMessage::Text(&text));
     }
 }
 
