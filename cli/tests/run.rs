@@ -110,6 +110,23 @@ fn usage_and_configuration_errors_exit_2() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     assert!(!dir.path().join("data/numbers").exists(), "no build number was taken");
+    for (args, says) in [
+        (&["--config", "/dev/zero"][..], "the project catalog is larger than 16 MiB"),
+        (&["--event", "/dev/zero", "--event-name", "push"][..], "larger than 25"),
+    ] {
+        let output = kiln()
+            .arg("run")
+            .args(args)
+            .arg("--source")
+            .arg(&source)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -49,8 +49,19 @@ impl App {
         config: &Config,
         public_url: String,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<TaskEnded>), ServeError> {
-        let text = std::fs::read_to_string(&config.catalog).map_err(|e| {
-            ServeError::Catalog(format!("read project catalog {}: {e}", config.catalog.display()))
+        let bytes =
+            crate::input::read_file(&config.catalog, kiln_core::limits::CATALOG).map_err(|e| {
+                ServeError::Catalog(format!(
+                    "read project catalog {}: {}",
+                    config.catalog.display(),
+                    crate::input::reason(&e)
+                ))
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            ServeError::Catalog(format!(
+                "project catalog {} is not UTF-8 text",
+                config.catalog.display()
+            ))
         })?;
         let file = config.catalog.display().to_string();
         let catalog = load_catalog(&text).map_err(|e| {

@@ -1,7 +1,6 @@
 //! The agent's adapters, wired from its configuration: the description read, the stores and
 //! secrets of where it runs, the stop signals, the summary handed back.
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use kiln_agent::build::AgentPorts;
@@ -12,15 +11,15 @@ use kiln_local::{FileSecretStore, FsBuildStore, FsObjectStore};
 
 use crate::config::Config;
 
-/// The largest description the agent reads.
-const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
-
 /// Why the agent could not run the build.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     /// The description could not be read.
     #[error("read the build description {0}")]
     Read(String, #[source] std::io::Error),
+    /// The description is too large or unreadable.
+    #[error("read the build description {0}")]
+    Limit(String, #[source] kiln_core::limits::LimitError),
     /// The description is not one.
     #[error("read the build description {0}")]
     Description(String, #[source] DescriptionError),
@@ -41,14 +40,10 @@ pub enum AgentError {
 /// [`AgentError`] when the build could not start or its summary could not be handed back.
 pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
     let name = config.description.display().to_string();
-    let mut bytes = Vec::new();
-    std::fs::File::open(&config.description)
-        .and_then(|f| f.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| AgentError::Read(name.clone(), e))?;
-    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
-        let e = std::io::Error::other(format!("larger than {MAX_DESCRIPTION_BYTES} bytes"));
-        return Err(AgentError::Read(name, e));
-    }
+    let file =
+        std::fs::File::open(&config.description).map_err(|e| AgentError::Read(name.clone(), e))?;
+    let bytes = kiln_core::limits::read_limited(file, kiln_core::limits::BUILD_DESCRIPTION)
+        .map_err(|e| AgentError::Limit(name.clone(), e))?;
     let description =
         BuildDescription::from_json(&bytes).map_err(|e| AgentError::Description(name, e))?;
     let secrets = match &config.secrets {

@@ -413,10 +413,8 @@ fn run_phase(
 /// `next`: CodeBuild skips them, and so does kiln, saying so.
 fn log_skipped(sink: &LogSink, list: &str, skipped: &[SkippedCommand], next: usize) {
     for item in skipped.iter().filter(|s| s.after == next) {
-        let text = format!(
-            "Skipping empty command {list}[{}] at line {}",
-            item.index, item.position.line
-        );
+        let text =
+            format!("Skipping empty command {list}[{}] at line {}", item.index, item.position.line);
         sink.line(&LogMessage::Text(&text));
     }
 }

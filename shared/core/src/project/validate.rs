@@ -293,7 +293,10 @@ impl Validator {
             let cp = child_path(path, "cache");
             self.keys(c, &cp, CACHE_USED, &[]);
             self.one_of(c, &cp, "type", CACHE_TYPES);
-            let s3 = c.get("type").and_then(Node::as_scalar).is_some_and(|t| t.text.eq_ignore_ascii_case("S3"));
+            let s3 = c
+                .get("type")
+                .and_then(Node::as_scalar)
+                .is_some_and(|t| t.text.eq_ignore_ascii_case("S3"));
             let location = c
                 .get("location")
                 .and_then(Node::as_scalar)
