@@ -168,10 +168,7 @@ async fn find_entry(
         return Ok(None);
     }
     for fallback in fallback_keys {
-        let listed = input
-            .store
-            .list(&layout.bucket, &layout.fallback_prefix(fallback))
-            .await?;
+        let listed = input.store.list(&layout.bucket, &layout.fallback_prefix(fallback)).await?;
         if let Some(info) = pick_newest(&listed) {
             return Ok(Some(info.clone()));
         }
