@@ -4,7 +4,6 @@
 mod builds;
 mod in_process;
 mod local_build;
-pub mod numbers;
 pub mod object_store;
 mod process;
 pub mod secrets;
@@ -15,7 +14,6 @@ mod unavailable;
 pub use builds::FsBuildStore;
 pub use in_process::InProcessTaskRunner;
 pub use local_build::{LocalBuild, LocalBuildError, run_local_build};
-pub use numbers::claim_build_number;
 pub use object_store::FsObjectStore;
 pub use process::{AgentCommand, ProcessTaskRunner, STOP_GRACE, TaskEnded};
 pub use secrets::FileSecretStore;
