@@ -55,18 +55,31 @@ impl FsBuildStore {
 
     fn claim_sync(&self, project: &str) -> io::Result<u64> {
         let dir = self.path(&layout::numbers_prefix(project));
+        let mut last = self.last_claimed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let create = |number: u64| {
+            fs::OpenOptions::new().write(true).create_new(true).open(dir.join(number.to_string()))
+        };
+        if let Some(&n) = last.get(project) {
+            match create(n + 1) {
+                Ok(_) => {
+                    last.insert(project.to_owned(), n + 1);
+                    return Ok(n + 1);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
         fs::create_dir_all(&dir)?;
         loop {
             let names: Vec<String> = fs::read_dir(&dir)?
                 .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
                 .collect();
             let number = next_build_number(names.iter().map(String::as_str));
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(dir.join(number.to_string()))
-            {
-                Ok(_) => return Ok(number),
+            match create(number) {
+                Ok(_) => {
+                    last.insert(project.to_owned(), number);
+                    return Ok(number);
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
