@@ -6,11 +6,11 @@ MOTO_VERSION="5.2.5"
 AWSCLI_VERSION="1.46.3"
 KILN_PYTHON_TOOLS="$PWD/.tools/python"
 
-# install_python_tool NAME SPECS [DIR]: pip-installs SPECS (space-separated) into DIR
-# (default .tools/python) unless the same SPECS are already there. Tools whose pins clash get
-# a DIR each (scripts/lib/sam.sh).
+# install_python_tool NAME SPECS [DIR [PIP_OPTIONS]]: pip-installs SPECS (space-separated)
+# into DIR (default .tools/python) unless the same SPECS are already there. Tools whose pins
+# clash get a DIR each (scripts/lib/sam.sh).
 install_python_tool() {
-  local name="$1" spec="$2" target="${3:-$KILN_PYTHON_TOOLS}"
+  local name="$1" spec="$2" target="${3:-$KILN_PYTHON_TOOLS}" options="${4:-}"
   local stamp="$target/.installed-$name"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$spec" ]; then
     return 0
@@ -23,7 +23,7 @@ install_python_tool() {
   # pip compares what it installs here with the interpreter's own packages and warns about
   # conflicts that do not matter to a --target folder: its output is shown only on failure.
   if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --disable-pip-version-check \
-    --no-warn-script-location --upgrade --target "$target" $spec \
+    --no-warn-script-location --upgrade --target "$target" $options $spec \
     >"$target/../pip-$name.log" 2>&1; then
     cat "$target/../pip-$name.log" >&2
     echo "pip could not install $spec (is pip installed for python3?)" >&2

@@ -11,7 +11,9 @@ KILN_SAM_TOOLS="$PWD/.tools/sam"
 KILN_SAM_SPEC="aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION aws-sam-translator==$SAM_TRANSLATOR_VERSION"
 
 install_sam() {
-  install_python_tool sam "$KILN_SAM_SPEC" "$KILN_SAM_TOOLS"
+  # --no-compile: pip would byte-compile all 300 MB (a minute on a fresh machine); Python
+  # compiles the few modules sam validate imports on first use instead.
+  install_python_tool sam "$KILN_SAM_SPEC" "$KILN_SAM_TOOLS" --no-compile
   # SAM CLI's own state (telemetry choice, the weekly version check): here, not in ~/.aws-sam.
   # A last check dated in 2100 means it never asks PyPI for a newer version.
   local home="$PWD/.tools/sam-home"
