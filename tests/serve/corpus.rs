@@ -13,7 +13,7 @@ fn aimed(mut payload: serde_json::Value, sha: &str) -> serde_json::Value {
     }
     if payload
         .get("after")
-        .is_some_and(|a| a.as_str().is_some_and(|a| a.trim_matches('0').len() > 0))
+        .is_some_and(|a| a.as_str().is_some_and(|a| !a.trim_matches('0').is_empty()))
     {
         payload["after"] = sha.into();
     }
