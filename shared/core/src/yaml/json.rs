@@ -59,8 +59,12 @@ pub(super) fn too_deep(error: &serde_json::Error) -> bool {
 pub(super) fn diagnostic(text: &str, error: &serde_json::Error) -> Diagnostic {
     let full = error.to_string();
     let what = full.rfind(" at line ").map_or(full.as_str(), |at| &full[..at]);
-    let line = error.line().max(1);
-    let column = body(text).lines().nth(line - 1).map_or(1, |l| char_column(l, error.column()));
+    let lines: Vec<&str> = body(text).lines().collect();
+    let (line, column) = match lines.get(error.line().max(1) - 1) {
+        Some(l) => (error.line().max(1), char_column(l, error.column())),
+        // An end of file after the last newline: the end of the last line.
+        None => (lines.len().max(1), lines.last().map_or(1, |l| l.chars().count() + 1)),
+    };
     let at = Position::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(column).unwrap_or(u32::MAX),
@@ -98,6 +102,9 @@ mod tests {
         let d = diagnostic("[1, 2", &check("[1, 2").expect_err("eof"));
         assert_eq!(d.message, "invalid JSON: EOF while parsing a list");
         assert_eq!(d.position, Position::new(1, 5), "at the last character read");
+        let text = "{\"a\": [1,\n  2\n";
+        let d = diagnostic(text, &check(text).expect_err("eof"));
+        assert_eq!(d.position, Position::new(2, 4), "after the end of the last line");
     }
 
     #[test]
