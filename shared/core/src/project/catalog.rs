@@ -76,12 +76,10 @@ pub fn load_catalog(text: &str) -> Result<Catalog, CatalogError> {
         return Err(CatalogError::Invalid(vec![empty]));
     };
     let mut found = super::validate::validate(root);
-    let (projects, wrong_types) = read_projects(root);
-    for d in wrong_types {
-        if !found.iter().any(|f| f.is_error() && f.path == d.path) {
-            found.push(d);
-        }
-    }
+    let reported: Vec<String> =
+        found.iter().filter(|d| d.is_error()).map(|d| d.path.clone()).collect();
+    let (projects, wrong_types) = read_projects(root, &reported);
+    found.extend(wrong_types);
     found.sort_by_key(|d| d.position);
     if found.iter().any(Diagnostic::is_error) {
         return Err(CatalogError::Invalid(found));
@@ -103,9 +101,9 @@ pub fn looks_like_catalog(text: &str) -> bool {
     !buildspec && (root.get("projects").is_some() || root.get("name").is_some())
 }
 
-/// Every project of the tree, and a diagnostic for each project with a field of the wrong
-/// type.
-fn read_projects(root: &Node) -> (Vec<Project>, Vec<Diagnostic>) {
+/// Every project of the tree, and a diagnostic for every field of the wrong type that the
+/// rules (`reported`: the paths of their errors) did not already report.
+fn read_projects(root: &Node, reported: &[String]) -> (Vec<Project>, Vec<Diagnostic>) {
     if let Some(list) = root.get("projects").filter(|l| l.as_sequence().is_none()) {
         let msg = format!("expected a list of projects, found {}", list.kind_name());
         return (Vec::new(), vec![Diagnostic::error(list.pos, "projects", msg)]);
@@ -113,32 +111,108 @@ fn read_projects(root: &Node) -> (Vec<Project>, Vec<Diagnostic>) {
     let mut projects = Vec::new();
     let mut wrong = Vec::new();
     for (path, node) in super::validate::project_nodes(root) {
-        match deserialize_at::<Project>(node, &path) {
+        match read_project(node, &path, reported) {
             Ok(p) => projects.push(p),
-            Err(d) => wrong.push(d),
+            Err(found) => wrong.extend(found),
         }
     }
     (projects, wrong)
 }
 
-/// `node` read as a `T`; a field of the wrong type is an error at its position, with its
-/// path under `prefix`.
-fn deserialize_at<T: serde::de::DeserializeOwned>(
+/// The most fields of the wrong type looked for in one project.
+const MAX_WRONG_TYPES: usize = 64;
+
+/// `node` read as a project; otherwise every field of the wrong type in it that the rules did
+/// not report, each at its position with its path under `prefix`.
+///
+/// serde stops at the first field it cannot read, and which one is first depends on the
+/// order of the map. So each field found (and each one the rules reported) is set to null
+/// and the project read again, until it reads; a required field that cannot be null is
+/// passed over by setting what holds it to null instead. The errors then do not depend on
+/// the order of the keys.
+fn read_project(
     node: &Node,
     prefix: &str,
-) -> Result<T, Diagnostic> {
-    serde_path_to_error::deserialize(node.to_json()).map_err(|e| {
+    reported: &[String],
+) -> Result<Project, Vec<Diagnostic>> {
+    let full = |inner: &str| match (prefix.is_empty(), inner.is_empty()) {
+        (_, true) => prefix.to_owned(),
+        (true, false) => inner.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (false, false) => format!("{prefix}.{inner}"),
+    };
+    let mut value = node.to_json();
+    let mut seen: Vec<String> = Vec::new();
+    for path in reported {
+        let inner = match path.strip_prefix(prefix) {
+            Some(rest) if prefix.is_empty() => rest,
+            Some(rest) if rest.starts_with('.') => &rest[1..],
+            Some(rest) if rest.starts_with('[') || rest.is_empty() => rest,
+            _ => continue,
+        };
+        if !inner.is_empty() && null_at(&mut value, inner) {
+            seen.push(path.clone());
+        }
+    }
+    let mut found = Vec::new();
+    for _ in 0..MAX_WRONG_TYPES {
+        let e = match serde_path_to_error::deserialize::<_, Project>(value.clone()) {
+            Ok(project) if found.is_empty() => return Ok(project),
+            Ok(_) => break,
+            Err(e) => e,
+        };
         let inner = e.path().to_string();
         let inner = if inner == "." { String::new() } else { inner };
-        let position = position_of(node, &inner);
-        let path = match (prefix.is_empty(), inner.is_empty()) {
-            (_, true) => prefix.to_owned(),
-            (true, false) => inner,
-            (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
-            (false, false) => format!("{prefix}.{inner}"),
-        };
-        Diagnostic::error(position, path, in_catalog_words(&e.into_inner().to_string()))
-    })
+        let path = full(&inner);
+        if seen.contains(&path) {
+            // A required field set to null: pass over what holds it instead.
+            match parent(&inner) {
+                Some(up) if null_at(&mut value, up) => {
+                    seen.push(full(up));
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        let message = in_catalog_words(&e.into_inner().to_string());
+        found.push(Diagnostic::error(position_of(node, &inner), path.clone(), message));
+        seen.push(path);
+        if inner.is_empty() || !null_at(&mut value, &inner) {
+            break;
+        }
+    }
+    // Empty when the only fields in the way are required ones the rules reported.
+    Err(found)
+}
+
+/// The path of what holds the value at `path` (`a.b[1]` → `a.b`), if anything does.
+fn parent(path: &str) -> Option<&str> {
+    path.rfind(['.', '[']).filter(|&at| at > 0).map(|at| &path[..at])
+}
+
+/// Sets the value at `path` (`environment.environmentVariables[1].value`) to null; whether
+/// there was one.
+fn null_at(value: &mut serde_json::Value, path: &str) -> bool {
+    let mut at = value;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, indexes) = segment.split_once('[').map_or((segment, ""), |(k, rest)| (k, rest));
+        if !key.is_empty() {
+            match at.get_mut(key) {
+                Some(child) => at = child,
+                None => return false,
+            }
+        }
+        for index in indexes.split('[').filter(|s| !s.is_empty()) {
+            let child =
+                index.trim_end_matches(']').parse::<usize>().ok().and_then(|i| at.get_mut(i));
+            match child {
+                Some(child) => at = child,
+                None => return false,
+            }
+        }
+    }
+    *at = serde_json::Value::Null;
+    true
 }
 
 /// serde's message in the words of a catalog rather than of Rust: `expected struct
@@ -314,8 +388,43 @@ mod tests {
 
     #[test]
     fn every_field_of_the_wrong_type_is_reported_at_once() {
-        let text = "projects:\n  - name: app\n    timeoutInMinutes: soon\n    environment: {privilegedMode: maybe}\n  - name: web\n    source: {gitCloneDepth: deep}\n  - name: api\n    webhook: {filterGroups: [[{type: EVENT, pattern: PUSHH}]]}\n    cache: S3\n";
+        let text = "projects:\n  - name: app\n    timeoutInMinutes: soon\n    environment: {privilegedMode: maybe, image: [x]}\n    secondaryArtifacts: [{type: S3, encryptionDisabled: 3}, {overrideArtifactName: no-thanks}]\n  - name: web\n    source: {gitCloneDepth: deep}\n  - name: api\n    webhook: {filterGroups: [[{type: EVENT, pattern: PUSHH}]]}\n    cache: S3\n";
         insta::assert_yaml_snapshot!(errors_of(text));
+    }
+
+    #[test]
+    fn the_errors_found_do_not_depend_on_the_order_of_the_keys() {
+        let fields = [
+            "webhook: {filterGroups: [[{type: EVENT, pattern: PUSHH}]]}",
+            "cache: S3",
+            "timeoutInMinutes: soon",
+            "environment: {privilegedMode: maybe}",
+            "name: app",
+        ];
+        let forward = format!("{}\n", fields.join("\n"));
+        let backward: Vec<&str> = fields.iter().rev().copied().collect();
+        let backward = format!("{}\n", backward.join("\n"));
+        let paths = |text: &str| {
+            let mut p: Vec<String> = errors_of(text)
+                .iter()
+                .map(|e| e.split(": ").nth(1).unwrap_or("").to_owned())
+                .collect();
+            p.sort();
+            p
+        };
+        assert_eq!(
+            paths(&forward),
+            [
+                "cache",
+                "environment.privilegedMode",
+                "timeoutInMinutes",
+                "webhook.filterGroups[0][0].pattern"
+            ]
+        );
+        assert_eq!(paths(&forward), paths(&backward));
+        assert_eq!(parent("a.b[1]"), Some("a.b"));
+        assert_eq!(parent("a.b"), Some("a"));
+        assert_eq!(parent("a"), None);
     }
 
     #[test]
