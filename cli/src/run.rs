@@ -106,7 +106,7 @@ enum RunError {
     #[error(transparent)]
     Check(#[from] checks::CheckError),
     #[error("read the delivery {0}")]
-    ReadEvent(PathBuf, #[source] kiln_core::limits::LimitError),
+    ReadEvent(PathBuf, #[source] crate::input::InputError),
     #[error("{0}")]
     Event(PathBuf, #[source] LocalEventError),
     #[error("prepare data directory {0}")]

@@ -12,12 +12,9 @@ use kiln_core::project::{Project, ProjectArtifacts, load_catalog};
 /// Why no project could be chosen (a usage or configuration error: exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    /// The catalog could not be read (or is too large).
+    /// The catalog could not be read (absent, too large, not UTF-8).
     #[error("read project catalog {0}")]
-    Read(PathBuf, #[source] kiln_core::limits::LimitError),
-    /// The catalog is not UTF-8.
-    #[error("project catalog {0} is not UTF-8 text")]
-    NotUtf8(PathBuf),
+    Read(PathBuf, #[source] crate::input::InputError),
     /// The catalog is invalid: every problem rendered as `FILE:LINE:COL: error: ...` with the
     /// offending line, one after the other.
     #[error("invalid project catalog {0}\n{1}")]
@@ -69,9 +66,8 @@ pub fn select(
         };
         return Ok((project, Vec::new()));
     };
-    let bytes = crate::input::read_file(config, kiln_core::limits::CATALOG)
+    let text = crate::input::read_text(config, kiln_core::limits::CATALOG)
         .map_err(|e| ProjectError::Read(config.to_path_buf(), e))?;
-    let text = String::from_utf8(bytes).map_err(|_| ProjectError::NotUtf8(config.to_path_buf()))?;
     let file = config.display().to_string();
     let render = |diags: &[kiln_core::diagnostic::Diagnostic]| -> Vec<String> {
         diags.iter().map(|d| d.render_with_path(&file, &text)).collect()

@@ -49,20 +49,8 @@ impl App {
         config: &Config,
         public_url: String,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<TaskEnded>), ServeError> {
-        let bytes =
-            crate::input::read_file(&config.catalog, kiln_core::limits::CATALOG).map_err(|e| {
-                ServeError::Catalog(format!(
-                    "read project catalog {}: {}",
-                    config.catalog.display(),
-                    crate::input::reason(&e)
-                ))
-            })?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            ServeError::Catalog(format!(
-                "project catalog {} is not UTF-8 text",
-                config.catalog.display()
-            ))
-        })?;
+        let text = crate::input::read_text(&config.catalog, kiln_core::limits::CATALOG)
+            .map_err(|e| ServeError::Catalog(crate::print::chain(&e)))?;
         let file = config.catalog.display().to_string();
         let catalog = load_catalog(&text).map_err(|e| {
             let lines: Vec<String> =
