@@ -113,6 +113,7 @@ fn usage_and_configuration_errors_exit_2() {
     for (args, says) in [
         (&["--config", "/dev/zero"][..], "the project catalog is larger than 16 MiB"),
         (&["--event", "/dev/zero", "--event-name", "push"][..], "larger than 25"),
+        (&["--event", "/dev/null", "--event-name", "pushh"][..], "did you mean push"),
     ] {
         let output = kiln()
             .arg("run")
