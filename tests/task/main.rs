@@ -7,7 +7,6 @@
 //! artifacts under CodeBuild's keys and its summary in the state bucket; no secret or
 //! credential is in what ECS holds, and the token reaches neither the build nor its log.
 
-mod aws;
 mod container;
 
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use kiln_core::project::Project;
 use kiln_core::webhook::{CommitSha, RepoFullName};
 use kiln_tests::GitRepo;
 use kiln_tests::git_http::GitHttp;
+use kiln_tests::moto as aws;
 
 /// The value behind the project's PARAMETER_STORE variable.
 const SECRET_VALUE: &str = "s3cr3t-from-ssm-for-the-task-test";

@@ -1,6 +1,8 @@
-//! The AWS emulator the task test runs against (moto's server, as kiln-aws's tests use it):
-//! `KILN_TEST_MOTO_URL` when scripts/test started one, else a `moto_server` this test starts
-//! from `.tools/python` or `PATH`; with neither the test skips, or fails when `CI=true`.
+//! The AWS emulator the cloud's end-to-end tests run against (moto's server, as kiln-aws's
+//! tests use it): `KILN_TEST_MOTO_URL` when scripts/test started one, else a `moto_server` the
+//! test starts from `.tools/python` or `PATH`; with neither the test skips, or fails when
+//! `CI=true`. Also the SDK configuration for it, unique names, and a VPC network (through EC2's
+//! query API, so no EC2 client is compiled).
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
 
-/// The test credentials: distinctive, so the test can assert they never reach a task.
+/// The test credentials: distinctive, so a test can assert they never reach a task.
 pub const ACCESS_KEY: &str = "AKIDKILNTASKTESTKEY";
 /// See [`ACCESS_KEY`].
 pub const SECRET_KEY: &str = "kiln-task-test-secret-never-in-a-task";
