@@ -29,7 +29,7 @@ mod secrets;
 
 pub use builds::S3BuildStore;
 pub use config::{AssignPublicIp, AwsConfig, AwsConfigError, DEFAULT_INIT_IMAGE};
-pub use ecs::{EcsTaskRunner, Unsupported, fargate_problems, pullable_image};
+pub use ecs::{EcsTaskRunner, S3Url, Unsupported, fargate_problems, pullable_image};
 pub use error::AwsError;
 pub use logs::{CloudWatchLogsReader, LogEvent, LogPage, log_stream_name};
 pub use objects::{Multipart, S3ObjectStore};

@@ -20,12 +20,12 @@ use kiln_core::build::{
 use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell, SkippedCommand};
 use kiln_core::logs::LogMessage;
 use kiln_core::ports::{BuildAgent, ObjectStore, SecretStore, StopFlag};
-use secrecy::SecretString;
 
 use super::download::{DownloadError, fetch_source, load_buildspec, resolve_env};
 use super::workspace::Workspace;
 use crate::output::LogSink;
 use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, retain_valid_env};
+use crate::source::FetchCredential;
 use crate::upload::{
     ArtifactSummary, UploadInput, UploadOutcome, UploadStatus, restore_cache, upload,
 };
@@ -43,14 +43,15 @@ pub struct AgentPorts<'a> {
     pub store: &'a dyn ObjectStore,
     /// Where parameter-store and secrets-manager values come from.
     pub secrets: &'a dyn SecretStore,
-    /// The credential that fetches a git source, dropped once the source is in place.
-    pub git_credential: Option<&'a SecretString>,
+    /// The credential that fetches a git source: taken for the fetch and dropped once the
+    /// source is in place, before the first command.
+    pub git_credential: Option<&'a FetchCredential>,
 }
 
 impl std::fmt::Debug for AgentPorts<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentPorts")
-            .field("git_credential", &self.git_credential.map(|_| "***"))
+            .field("git_credential", &self.git_credential)
             .finish_non_exhaustive()
     }
 }
@@ -248,7 +249,10 @@ async fn download(
     stop: &StopFlag,
 ) -> Result<(Ready, Option<String>), DownloadError> {
     sink.line(&LogMessage::Text(&format!("CODEBUILD_SRC_DIR={}", workspace.src_dir.display())));
-    let commit = fetch_source(&description.source, &workspace.src_dir, ports.git_credential)?;
+    let credential = ports.git_credential.and_then(FetchCredential::take);
+    let commit = fetch_source(&description.source, &workspace.src_dir, credential.as_ref());
+    drop(credential);
+    let commit = commit?;
     let location = description.project.buildspec_source(description.buildspec_override.as_deref());
     let loaded = load_buildspec(&workspace.src_dir, &location)?;
     for warning in &loaded.warnings {
