@@ -1,0 +1,1 @@
+//! What kiln's Lambda functions share (being written).
