@@ -1,3 +1,33 @@
-//! Being written.
+//! `kiln-sweeper`: what no event finishes, on an EventBridge schedule.
 
-fn main() {}
+mod config;
+mod handler;
+
+use kiln_aws::{EcsTaskRunner, EventBridgeBuildEvents, S3BuildStore};
+use kiln_core::service::SweepPolicy;
+use kiln_github::RetryPolicy;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let vars = kiln_lambda::Vars::from_env();
+    kiln_lambda::init_tracing(&vars);
+    let config = config::Config::from_vars(&vars)?;
+    let sdk = kiln_aws::load_sdk_config().await;
+    let github =
+        kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::background()).await?;
+    let ports = kiln_lambda::CloudPorts {
+        builds: S3BuildStore::new(&sdk, &config.aws.state_bucket),
+        events: EventBridgeBuildEvents::new(&sdk, Some(config.aws.log_group.clone())),
+        runner: Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?),
+        statuses: Box::new(github.statuses),
+        source: Box::new(github.source),
+        clock: kiln_core::ports::SystemClock,
+    };
+    let handler = handler::Sweeper { ports, policy: SweepPolicy::default() };
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        kiln_lambda::settle(handler.handle(event.payload).await)
+    }))
+    .await
+}
