@@ -64,7 +64,7 @@ fn push_builds_the_matching_project_with_exact_json_shape() {
     let v = json_of(&f.resolve("octokit__push__5.json", "push", &["--json"]));
     let mut keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["builds", "event", "ignored"]);
+    assert_eq!(keys, ["builds", "event", "ignored", "skipped"]);
     assert_eq!(v["event"], "PUSH");
     assert_eq!(v["ignored"], Value::Null);
     let builds = v["builds"].as_array().expect("builds");
@@ -153,7 +153,7 @@ fn configuration_errors_exit_2_naming_project_and_group() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("catalog.yaml:5:9: error: project bad, filter group 1 has no EVENT filter"),
+        stderr.contains("catalog.yaml:5:9: error: [0].webhook.filterGroups[0]: project bad, filter group 1 has no EVENT filter"),
         "{stderr}"
     );
 }
@@ -208,7 +208,7 @@ fn a_wrong_type_in_the_catalog_is_shown_at_its_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "catalog.yaml:2:21: error: project app: timeoutInMinutes must be a whole number"
+            "catalog.yaml:2:21: error: [0].timeoutInMinutes: project app: timeoutInMinutes must be a whole number"
         ),
         "{stderr}"
     );
@@ -266,7 +266,7 @@ fn an_invalid_branch_filter_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("catalog.yaml:4:19: error: project app: branchFilter \"^(main\" is not a valid regular expression"),
+        stderr.contains("catalog.yaml:4:19: error: [0].webhook.branchFilter: project app: branchFilter \"^(main\" is not a valid regular expression"),
         "{stderr}"
     );
 }
@@ -338,4 +338,164 @@ fn a_closed_stdout_ends_quietly_with_the_status_of_a_closed_pipe() {
         assert!(!stderr.contains("panicked"), "json={json}: {stderr}");
         assert!(stderr.is_empty(), "json={json}: {stderr}");
     }
+}
+
+/// A pull request opened on `o/r` from a branch of `o/r`, in GitHub's shape (only the fields
+/// kiln reads).
+const PULL_REQUEST: &str = r#"{"action":"opened","number":7,"pull_request":{"number":7,
+  "head":{"ref":"feature","sha":"2222222222222222222222222222222222222222","repo":{"full_name":"o/r"}},
+  "base":{"ref":"main","sha":"3333333333333333333333333333333333333333","repo":{"full_name":"o/r"}}},
+  "repository":{"full_name":"o/r","html_url":"https://github.com/o/r"},"sender":{"id":7}}"#;
+
+/// `kiln resolve` of `body` named `event_name` against `catalog`, in a fresh directory.
+fn resolve_body(catalog: &str, body: &str, event_name: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).expect("catalog");
+    std::fs::write(dir.path().join("event.json"), body).expect("event");
+    kiln()
+        .current_dir(dir.path())
+        .args(["resolve", "--config", "catalog.yaml", "--event", "event.json"])
+        .args(["--event-name", event_name])
+        .args(extra)
+        .output()
+        .expect("run kiln")
+}
+
+const ONE_PROJECT: &str =
+    "- name: app\n  source: {location: 'https://github.com/o/r'}\n  webhook: {}\n";
+
+#[test]
+fn a_payload_named_as_another_event_says_which_event_it_looks_like() {
+    let out = resolve_body(ONE_PROJECT, PULL_REQUEST, "push", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "kiln resolve: event.json: the payload looks like a pull_request delivery (it has pull_request and action); --event-name is push\n"
+    );
+    let out = resolve_body(ONE_PROJECT, PUSH, "pull_request", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the payload looks like a push delivery (it has ref, before and after); --event-name is pull_request"),
+        "{stderr}"
+    );
+    let out = resolve_body(ONE_PROJECT, PUSH, "ping", &[]);
+    assert_eq!(out.status.code(), Some(2), "a push named ping is not answered as a ping");
+    let out = resolve_body(ONE_PROJECT, PULL_REQUEST, "pull_request", &["--json"]);
+    let v = json_of(&out);
+    assert_eq!(v["builds"][0]["project"], "app");
+}
+
+#[test]
+fn an_event_name_github_never_sends_is_an_error_with_the_closest_name() {
+    let out = resolve_body(ONE_PROJECT, PUSH, "pushh", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "kiln resolve: --event-name: \"pushh\" is not an event GitHub sends; did you mean push?\n"
+    );
+    let out = resolve_body(ONE_PROJECT, PULL_REQUEST, "PullRequest", &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean pull_request?"));
+    for real in ["issue_comment", "create", "workflow_job", "star"] {
+        let v = json_of(&resolve_body(ONE_PROJECT, PUSH, real, &["--json"]));
+        assert_eq!(v["event"], Value::Null, "{real}");
+        assert!(v["ignored"].is_string(), "{real}: {v}");
+        assert_eq!(v["builds"], Value::Array(vec![]), "{real}");
+    }
+}
+
+const THREE_REPOSITORIES: &str = "- name: app\n  source: {location: 'https://github.com/o/r'}\n  webhook: {}\n- name: other\n  source: {location: 'https://github.com/Octo/Other.git'}\n  webhook: {}\n- name: lab\n  source: {location: 'https://gitlab.example.com/octo/lab'}\n  webhook: {}\n- name: quiet\n  source: {location: 'https://github.com/o/r'}\n";
+
+#[test]
+fn projects_that_watch_another_repository_are_listed_as_skipped() {
+    let out = resolve_body(THREE_REPOSITORIES, PUSH, "push", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("skip ")).collect();
+    assert_eq!(
+        skips,
+        [
+            "skip quiet: the project has no webhook",
+            "skip other: watches octo/other",
+            "skip lab: watches octo/lab on gitlab.example.com",
+        ]
+    );
+    let v = json_of(&resolve_body(THREE_REPOSITORIES, PUSH, "push", &["--json"]));
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([
+            {"project": "quiet", "reason": "the project has no webhook"},
+            {"project": "other", "reason": "watches octo/other"},
+            {"project": "lab", "reason": "watches octo/lab on gitlab.example.com"},
+        ])
+    );
+    assert_eq!(v["builds"][0]["project"], "app");
+    let nobody =
+        "- name: other\n  source: {location: 'https://github.com/octo/other'}\n  webhook: {}\n";
+    let v = json_of(&resolve_body(nobody, PUSH, "push", &["--json"]));
+    assert_eq!(v["ignored"], "no project builds o/r");
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([{"project": "other", "reason": "watches octo/other"}])
+    );
+}
+
+const FILTERED: &str = "- name: docs\n  source: {location: 'https://github.com/o/r'}\n  webhook:\n    filterGroups:\n      - - {type: EVENT, pattern: PULL_REQUEST_CREATED}\n        - {type: FILE_PATH, pattern: '^docs/'}\n- name: release\n  source: {location: 'https://github.com/o/r'}\n  webhook:\n    filterGroups:\n      - - {type: EVENT, pattern: PULL_REQUEST_CREATED}\n        - {type: COMMIT_MESSAGE, pattern: '^release'}\n";
+
+#[test]
+fn the_flags_are_the_source_host_of_intake() {
+    let built = |out: &Output| -> Vec<String> {
+        json_of(out)["builds"]
+            .as_array()
+            .expect("builds")
+            .iter()
+            .filter_map(|b| b["project"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let v = json_of(&resolve_body(FILTERED, PULL_REQUEST, "pull_request", &["--json"]));
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([
+            {"project": "docs", "reason": "group 1: needs the pull request's changed files, which kiln was not given"},
+            {"project": "release", "reason": "group 1: needs the pull request's head commit message, which kiln was not given"},
+        ])
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = dir.path().join("files.txt");
+    std::fs::write(&files, "docs/a.md\n\nsrc/b.rs\n").expect("files");
+    let files = files.to_str().expect("utf-8");
+    let both = ["--json", "--changed-files", files, "--commit-message", "release 1.2"];
+    assert_eq!(
+        built(&resolve_body(FILTERED, PULL_REQUEST, "pull_request", &both)),
+        ["docs", "release"]
+    );
+    let out = resolve_body(
+        FILTERED,
+        PULL_REQUEST,
+        "pull_request",
+        &["--json", "--commit-message", "release 1.2"],
+    );
+    assert_eq!(built(&out), ["release"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "kiln resolve: --commit-message without --changed-files: the pull request is taken to change no files\n"
+    );
+    let skip = ["--json", "--changed-files", files, "--commit-message", "release [skip ci]"];
+    assert_eq!(
+        built(&resolve_body(FILTERED, PULL_REQUEST, "pull_request", &skip)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn json_catalog_errors_are_called_json() {
+    let catalog =
+        "{\n  \"projects\": [\n    {\"name\": \"app\"}\n    {\"name\": \"web\"}\n  ]\n}\n";
+    let out = resolve_body(catalog, PUSH, "push", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("kiln resolve: invalid catalog catalog.yaml\ncatalog.yaml:4:5: error: invalid JSON: expected `,` or `]`\n"), "{stderr}");
+    assert!(!stderr.contains("YAML"), "{stderr}");
 }

@@ -1,10 +1,12 @@
-//! The `kiln` command: validate, run and resolve builds on this machine.
+//! The `kiln` command: validate, run and resolve builds on this machine, serve a whole
+//! installation, and import a catalog from CodeBuild.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod clean;
+mod import;
 mod input;
 mod logging;
 mod print;
@@ -34,6 +36,8 @@ enum Command {
     Run(Box<run::Args>),
     /// Show which projects a GitHub delivery would build.
     Resolve(resolve::Args),
+    /// Print a catalog of real CodeBuild projects (through the AWS API) for --config.
+    Import(import::Args),
     /// Run the whole installation on this machine: webhooks, builds, statuses, build pages.
     Serve(Box<serve::Args>),
     /// List the builds kept in the data directory.
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Run(args) => run::run(*args),
         Command::Resolve(args) => resolve::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Serve(args) => serve::run(*args),
         Command::Runs(args) => runs::run(&args),
         Command::Clean(args) => clean::run(&args),

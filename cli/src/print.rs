@@ -1,5 +1,5 @@
 //! Writing a command's result to stdout and its notes to stderr, ending quietly when the
-//! reader has gone away.
+//! reader has gone away; an error and its causes as one line ([`chain`]).
 //!
 //! `kiln resolve | head` closes the pipe before kiln is done writing, and `println!` panics on
 //! the `EPIPE` that follows. Output goes through [`stdout`] instead: a closed pipe is
@@ -52,9 +52,49 @@ pub fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()
     })
 }
 
+/// An error and its causes in one line, joined with `: `, as a command reports it. A cause
+/// whose text the line already holds is not repeated: an error that shows its source in the
+/// middle of its own message (`FILE: CAUSE; --event-name is push`) keeps the source for
+/// callers that walk it, and the line says it once. (The core's
+/// [`kiln_core::error_chain`] drops a cause only when the line ends with it.)
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.is_empty() && !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Writes one line to stderr. A failure is ignored: stderr is where failures are reported,
 /// so there is nowhere left to report this one, and it must not end the command.
 pub fn note(line: &str) {
     // Deliberately unchecked: see above.
     let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("f.json: {0}; --event-name is push")]
+    struct Inside(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read f.json")]
+    struct Outside(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_is_said_once_wherever_the_line_says_it() {
+        let inside = Inside(std::io::Error::other("looks like a pull_request"));
+        assert_eq!(chain(&inside), "f.json: looks like a pull_request; --event-name is push");
+        let outside = Outside(std::io::Error::other("no such file"));
+        assert_eq!(chain(&outside), "cannot read f.json: no such file");
+    }
 }

@@ -106,7 +106,11 @@ enum RunError {
     #[error(transparent)]
     Check(#[from] checks::CheckError),
     #[error("read the delivery {0}")]
-    ReadEvent(PathBuf, #[source] std::io::Error),
+    ReadEvent(PathBuf, #[source] crate::input::InputError),
+    #[error("--event-name")]
+    EventName(#[source] kiln_core::webhook::UnknownEventName),
+    #[error("{0}")]
+    EventShape(PathBuf, #[source] kiln_core::webhook::ShapeMismatch),
     #[error("{0}")]
     Event(PathBuf, #[source] LocalEventError),
     #[error("prepare data directory {0}")]
@@ -147,7 +151,11 @@ pub fn run(args: Args) -> ExitCode {
 /// Reads a delivery file into what the cloud would build of it. Read before a build number is
 /// taken, so one that builds nothing (a ping, a deleted branch) costs nothing.
 fn read_event(path: &Path, event_name: &str, project: &Project) -> Result<BuildPlan, RunError> {
-    let body = std::fs::read(path).map_err(|e| RunError::ReadEvent(path.to_path_buf(), e))?;
+    kiln_core::webhook::check_event_name(event_name).map_err(RunError::EventName)?;
+    let body = crate::input::read_file(path, kiln_core::limits::DELIVERY_BODY)
+        .map_err(|e| RunError::ReadEvent(path.to_path_buf(), e))?;
+    kiln_core::webhook::check_shape(event_name, &body)
+        .map_err(|e| RunError::EventShape(path.to_path_buf(), e))?;
     let (request, trigger) =
         kiln_core::project::request_for_local_event(&project.name, event_name, &body)
             .map_err(|e| RunError::Event(path.to_path_buf(), e))?;

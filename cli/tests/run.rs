@@ -110,34 +110,82 @@ fn usage_and_configuration_errors_exit_2() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     assert!(!dir.path().join("data/numbers").exists(), "no build number was taken");
+    for (args, says) in [
+        (&["--config", "/dev/zero"][..], "the project catalog is larger than 16 MiB"),
+        (&["--event", "/dev/zero", "--event-name", "push"][..], "larger than 25"),
+        (&["--event", "/dev/null", "--event-name", "pushh"][..], "did you mean push"),
+    ] {
+        let output = kiln()
+            .arg("run")
+            .args(args)
+            .arg("--source")
+            .arg(&source)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }
 
+/// The README's first command, as a newcomer runs it: in a directory of their own, with a fresh
+/// `HOME` and no data directory yet; what it prints ends with the summary block, naming the
+/// exported variable and where the artifact is on disk.
 #[test]
-fn quickstart_succeeds_in_seconds() {
+fn the_readmes_first_command_does_what_the_readme_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let command = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.lines().next())
+        .expect("the README's first command");
+    let args: Vec<&str> = command
+        .strip_prefix("cargo run -p kiln -- ")
+        .unwrap_or_else(|| panic!("the first command runs kiln through cargo: {command}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(args[..2], ["run", "--source"], "{command}");
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
-    let summary = dir.path().join("summary.json");
-    let started = std::time::Instant::now();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
     let output = kiln()
         .args(["run", "--source"])
-        .arg(&example)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--summary")
-        .arg(&summary)
+        .arg(root.join(args[2]))
+        .args(&args[3..])
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .env_remove("NO_COLOR")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
-    assert_eq!(
-        json["exportedEnvironmentVariables"],
-        serde_json::json!([{"name": "APP_VERSION", "value": "1.0.1"}])
-    );
     let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("Hello from kiln, built at"), "{stdout}");
-    assert!(!example.join("dist").exists(), "the build must not write into the example");
+    let block = stdout
+        .rsplit_once("\nBuild quickstart #1 SUCCEEDED")
+        .map(|(_, b)| b)
+        .expect("the summary block");
+    assert!(block.contains("exported APP_VERSION=1.0.1"), "{block}");
+    let local = block
+        .lines()
+        .find(|l| l.trim_start().starts_with(".kiln/s3/kiln-artifacts/"))
+        .unwrap_or_else(|| panic!("the artifact's local path:\n{block}"));
+    assert!(dir.path().join(local.trim()).join("greeting.txt").is_file(), "{local}");
+    assert!(readme.contains(".kiln/s3/kiln-artifacts/"), "the README says where artifacts land");
+    assert!(
+        std::fs::read_to_string(dir.path().join(".kiln/.gitignore")).is_ok_and(|t| t.contains('*'))
+    );
+    assert!(
+        !root.join("examples/quickstart/dist").exists(),
+        "the build must not write into the example"
+    );
 }
 
 /// A build started from a delivery file sees the variables the cloud build would (T34–T37),

@@ -73,8 +73,8 @@ fn missing_file_exits_2_but_checks_the_others() {
 
 #[test]
 fn usage_errors_exit_2() {
-    kiln().arg("validate").assert().code(2);
     kiln().args(["validate", "--format", "xml", "x.yml"]).assert().code(2);
+    kiln().args(["validate", "--config"]).assert().code(2);
 }
 
 #[test]
@@ -217,4 +217,142 @@ fn a_closed_stdout_ends_quietly_with_the_status_of_a_closed_pipe() {
         assert_eq!(out.status.code(), Some(141), "{format}: {stderr}");
         assert!(stderr.is_empty(), "{format}: nothing is said about the closed pipe: {stderr}");
     }
+}
+
+/// `kiln validate` in `dir`, as a user runs it there.
+fn validate_in(dir: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("kiln"))
+        .current_dir(dir.path())
+        .arg("validate")
+        .args(args)
+        .output()
+        .expect("kiln")
+}
+
+/// What a run printed, stdout then stderr, for a snapshot.
+fn shown(out: &std::process::Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn with_no_file_the_buildspec_of_the_current_directory_is_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = validate_in(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "kiln validate: no FILE given, and ./buildspec.yml does not exist (name the buildspecs to check, or a catalog with --config FILE)\n"
+    );
+    write(&dir, "buildspec.yml", INVALID);
+    let out = validate_in(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("buildspec.yml:3:3: error: Invalid buildspec phase name: POSTBUILD"),
+        "{stdout}"
+    );
+    write(&dir, "buildspec.yml", VALID);
+    assert_eq!(validate_in(&dir, &[]).status.code(), Some(0));
+    std::fs::remove_file(dir.path().join("buildspec.yml")).expect("remove");
+    std::fs::create_dir(dir.path().join("buildspec.yml")).expect("a directory");
+    let out = validate_in(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read buildspec.yml: Is a directory")
+    );
+}
+
+#[test]
+fn misspelt_phase_names_get_a_did_you_mean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir,
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n  pre-build:\n    commands: [make]\n  PostBuild:\n    commands: [make]\n",
+    );
+    let out = validate_in(&dir, &[]);
+    let helps: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("= help:"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            "  = help: did you mean 'build'?",
+            "  = help: did you mean 'pre_build'?",
+            "  = help: did you mean 'post_build'?",
+        ]
+    );
+}
+
+const CATALOG: &str = "projects:\n  - name: app\n    badgeEnabled: true\n    timeoutInMinutes: 3\n    webhook:\n      filterGroups:\n        - - {type: EVENT, pattern: PUSHH}\n  - name: web\n    environment: {privilegedMode: maybe}\n    colour: blue\n";
+
+#[test]
+fn a_catalog_is_checked_alone_with_every_error_at_its_line_and_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir, "catalog.yml", CATALOG);
+    let out = validate_in(&dir, &["--config", "catalog.yml"]);
+    insta::assert_snapshot!(shown(&out));
+    let out = validate_in(&dir, &["--format", "json", "--config", "catalog.yml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v[0]["file"], "catalog.yml");
+    assert_eq!(v[0]["kind"], "catalog");
+    assert_eq!(v[0]["valid"], false);
+    let paths: Vec<&str> = v[0]["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "projects[0].timeoutInMinutes",
+            "projects[0].webhook.filterGroups[0][0].pattern",
+            "projects[1].environment.privilegedMode",
+            "projects[1].colour",
+        ]
+    );
+    write(
+        &dir,
+        "good.yml",
+        "- name: app\n  badgeEnabled: true\n  sourceVersion: main\n  logsConfig: {}\n",
+    );
+    let out = validate_in(&dir, &["--config", "good.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    assert!(out.stdout.is_empty(), "no warning for CodeBuild's own fields: {}", shown(&out));
+}
+
+#[test]
+fn a_catalog_given_as_a_buildspec_points_at_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir, "catalog.yml", CATALOG);
+    write(&dir, "one.json", "{\"name\": \"app\", \"source\": {\"type\": \"GITHUB\"}}");
+    let out = validate_in(&dir, &["catalog.yml", "one.json"]);
+    insta::assert_snapshot!(shown(&out));
+}
+
+#[test]
+fn json_errors_are_called_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        &dir,
+        "catalog.json",
+        "{\n  \"projects\": [\n    {\"name\": \"app\"}\n    {\"name\": \"web\"}\n  ]\n}\n",
+    );
+    write(
+        &dir,
+        "buildspec.json",
+        "{\"version\": 0.2, \"phases\": {\"build\": {\"commands\": [\"make\"]}}\n",
+    );
+    let out = validate_in(&dir, &["--config", "catalog.json", "buildspec.json"]);
+    insta::assert_snapshot!(shown(&out));
 }

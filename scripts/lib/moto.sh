@@ -6,25 +6,26 @@ MOTO_VERSION="5.2.5"
 AWSCLI_VERSION="1.46.3"
 KILN_PYTHON_TOOLS="$PWD/.tools/python"
 
-# install_python_tool NAME SPECS: pip-installs SPECS (space-separated) into .tools/python
-# unless the same SPECS are already there.
+# install_python_tool NAME SPECS [DIR [PIP_OPTIONS]]: pip-installs SPECS (space-separated)
+# into DIR (default .tools/python) unless the same SPECS are already there. Tools whose pins
+# clash get a DIR each (scripts/lib/sam.sh).
 install_python_tool() {
-  local name="$1" spec="$2"
-  local stamp="$KILN_PYTHON_TOOLS/.installed-$name"
+  local name="$1" spec="$2" target="${3:-$KILN_PYTHON_TOOLS}" options="${4:-}"
+  local stamp="$target/.installed-$name"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$spec" ]; then
     return 0
   fi
-  echo "installing $spec into .tools/python"
-  mkdir -p "$KILN_PYTHON_TOOLS"
+  echo "installing $spec into ${target#"$PWD/"}"
+  mkdir -p "$target"
   if ! python3 -m pip --version >/dev/null 2>&1; then
     python3 -m ensurepip --upgrade >/dev/null 2>&1 || true
   fi
   # pip compares what it installs here with the interpreter's own packages and warns about
   # conflicts that do not matter to a --target folder: its output is shown only on failure.
   if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --disable-pip-version-check \
-    --no-warn-script-location --upgrade --target "$KILN_PYTHON_TOOLS" $spec \
-    >"$KILN_PYTHON_TOOLS/../pip-$name.log" 2>&1; then
-    cat "$KILN_PYTHON_TOOLS/../pip-$name.log" >&2
+    --no-warn-script-location --upgrade --target "$target" $options $spec \
+    >"$target/../pip-$name.log" 2>&1; then
+    cat "$target/../pip-$name.log" >&2
     echo "pip could not install $spec (is pip installed for python3?)" >&2
     return 1
   fi

@@ -176,3 +176,25 @@ fn a_build_through_the_in_process_runner_reads_back_as_the_typed_summary() {
     let again = p.run();
     assert_eq!(again.typed.build_number, 2);
 }
+
+#[test]
+fn empty_command_items_are_skipped_and_said_as_codebuild_runs_them() {
+    let p = Project::new(&[(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo one > one.txt\n      -\n      - # was: make lint\n      - echo two > two.txt\n      -\n    finally:\n      - echo f > f.txt\n      -\n",
+    )]);
+    let out = p.run();
+    assert_eq!(out.status(), "SUCCEEDED", "{}", out.log);
+    assert_eq!(out.file("two.txt").as_deref(), Some("two"));
+    for line in [
+        "Skipping empty command Commands[1] at line 6",
+        "Skipping empty command Commands[2] at line 7",
+        "Skipping empty command Commands[4] at line 9",
+        "Skipping empty command Finally[1] at line 12",
+    ] {
+        assert!(out.log.contains(line), "{line} missing:\n{}", out.log);
+    }
+    let one = out.log.find("Commands[1]").unwrap_or(0);
+    let two = out.log.find("Running command echo two").unwrap_or(0);
+    assert!(one < two, "the skip is said where the item is");
+}

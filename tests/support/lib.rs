@@ -1,11 +1,12 @@
 //! Helpers shared by kiln's end-to-end tests: where the shared corpora are, the workspace's
 //! binaries, files of temporary projects, objects of the local store, git repositories, a
-//! running `kiln serve` and a small HTTP client.
+//! running `kiln serve`, a small HTTP client and the AWS emulator.
 
 use std::path::PathBuf;
 
 pub mod git_http;
 pub mod http;
+pub mod moto;
 pub mod serve;
 
 /// The folder of real-world inputs (`../shared/corpora` beside the repository), or `None`
@@ -15,6 +16,11 @@ pub fn corpora() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is absent: CI runs beside ../shared and must not skip the corpus tests",
+            dir.display()
+        );
         eprintln!("skipping: {} is absent (no ../shared beside this checkout)", dir.display());
         None
     }

@@ -1,5 +1,5 @@
-//! The one-line progress display of `kiln run` on a terminal: the current phase and the time
-//! elapsed, redrawn on stderr below the log.
+//! The one-line progress display of `kiln run` on a terminal: the current phase, the time it
+//! has run and the whole build's, redrawn on stderr below the log.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 struct State {
     phase: String,
     started: Instant,
+    phase_started: Instant,
     shown: bool,
     done: bool,
 }
@@ -24,9 +25,16 @@ impl State {
         if self.done {
             return;
         }
-        let secs = self.started.elapsed().as_secs();
-        let line =
-            format!("\r\x1b[K\x1b[2m▶ {} {:02}:{:02}\x1b[0m", self.phase, secs / 60, secs % 60);
+        let total = self.started.elapsed().as_secs();
+        let phase = self.phase_started.elapsed().as_secs();
+        let line = format!(
+            "\r\x1b[K\x1b[2m▶ {} {:02}:{:02} (build {:02}:{:02})\x1b[0m",
+            self.phase,
+            phase / 60,
+            phase % 60,
+            total / 60,
+            total % 60
+        );
         let _ = std::io::stderr().write_all(line.as_bytes());
         self.shown = true;
     }
@@ -43,6 +51,7 @@ impl Progress {
         let state = Arc::new(Mutex::new(State {
             phase: "SUBMITTED".into(),
             started: Instant::now(),
+            phase_started: Instant::now(),
             shown: false,
             done: false,
         }));
@@ -74,6 +83,7 @@ impl Progress {
             if let Some(phase) = message.strip_prefix("Entering phase ") {
                 if let Ok(mut s) = state.lock() {
                     s.phase = phase.to_owned();
+                    s.phase_started = Instant::now();
                 }
             }
         })

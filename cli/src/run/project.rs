@@ -12,9 +12,9 @@ use kiln_core::project::{Project, ProjectArtifacts, load_catalog};
 /// Why no project could be chosen (a usage or configuration error: exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    /// The catalog could not be read.
+    /// The catalog could not be read (absent, too large, not UTF-8).
     #[error("read project catalog {0}")]
-    Read(PathBuf, #[source] std::io::Error),
+    Read(PathBuf, #[source] crate::input::InputError),
     /// The catalog is invalid: every problem rendered as `FILE:LINE:COL: error: ...` with the
     /// offending line, one after the other.
     #[error("invalid project catalog {0}\n{1}")]
@@ -66,8 +66,8 @@ pub fn select(
         };
         return Ok((project, Vec::new()));
     };
-    let text =
-        std::fs::read_to_string(config).map_err(|e| ProjectError::Read(config.to_path_buf(), e))?;
+    let text = crate::input::read_text(config, kiln_core::limits::CATALOG)
+        .map_err(|e| ProjectError::Read(config.to_path_buf(), e))?;
     let file = config.display().to_string();
     let render = |diags: &[kiln_core::diagnostic::Diagnostic]| -> Vec<String> {
         diags.iter().map(|d| d.render_with_path(&file, &text)).collect()

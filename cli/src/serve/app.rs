@@ -51,9 +51,8 @@ impl App {
         config: &Config,
         public_url: String,
     ) -> Result<(Arc<Self>, mpsc::UnboundedReceiver<TaskEnded>), ServeError> {
-        let text = std::fs::read_to_string(&config.catalog).map_err(|e| {
-            ServeError::Catalog(format!("read project catalog {}: {e}", config.catalog.display()))
-        })?;
+        let text = crate::input::read_text(&config.catalog, kiln_core::limits::CATALOG)
+            .map_err(|e| ServeError::Catalog(crate::print::chain(&e)))?;
         let file = config.catalog.display().to_string();
         let catalog = load_catalog(&text).map_err(|e| {
             let lines: Vec<String> =

@@ -39,6 +39,31 @@ pub enum SourceError {
     },
 }
 
+/// The credential a build fetches its git source with, handed to the agent once and taken
+/// once: [`FetchCredential::take`] moves it out, so the agent can drop it (its memory zeroed,
+/// as [`secrecy::SecretString`] does) as soon as the fetch is done, before the first command
+/// of the build.
+#[derive(Default)]
+pub struct FetchCredential(std::sync::Mutex<Option<secrecy::SecretString>>);
+
+impl FetchCredential {
+    /// A credential to hand over, or none.
+    pub fn new(token: Option<secrecy::SecretString>) -> Self {
+        Self(std::sync::Mutex::new(token))
+    }
+
+    /// The credential, the first time; `None` after.
+    pub fn take(&self) -> Option<secrecy::SecretString> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+}
+
+impl std::fmt::Debug for FetchCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FetchCredential(***)")
+    }
+}
+
 /// Whether `dir` is inside a git work tree (and git is installed).
 pub fn is_git_work_tree(dir: &Path) -> bool {
     git(dir, &["rev-parse", "--is-inside-work-tree"]).is_some_and(|out| out.trim() == "true")
@@ -274,6 +299,18 @@ mod base64_header {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_is_taken_once() {
+        use secrecy::ExposeSecret;
+        let credential = FetchCredential::new(Some("t0ken".into()));
+        assert_eq!(format!("{credential:?}"), "FetchCredential(***)");
+        assert_eq!(
+            credential.take().map(|t| t.expose_secret().to_owned()).as_deref(),
+            Some("t0ken")
+        );
+        assert!(credential.take().is_none());
+    }
 
     #[test]
     fn copies_everything_but_the_data_dir() -> Result<(), Box<dyn std::error::Error>> {

@@ -35,7 +35,7 @@ mod secrets;
 pub use archive::S3LogArchive;
 pub use builds::S3BuildStore;
 pub use config::{AssignPublicIp, AwsConfig, AwsConfigError, DEFAULT_INIT_IMAGE};
-pub use ecs::{EcsTaskRunner, Unsupported, fargate_problems, pullable_image};
+pub use ecs::{EcsTaskRunner, S3Url, Unsupported, fargate_problems, pullable_image};
 pub use error::AwsError;
 pub use events::EventBridgeBuildEvents;
 pub use logs::{CloudWatchLogsReader, LogEvent, LogPage, log_stream_name};

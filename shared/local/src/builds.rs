@@ -26,12 +26,16 @@ const MAX_DOCUMENT_BYTES: u64 = 64 << 20;
 #[derive(Debug, Clone)]
 pub struct FsBuildStore {
     root: PathBuf,
+    /// The last number this store claimed per project: the next claim tries the one after it
+    /// first, so a busy server does not list every claimed number for every build. Claims of
+    /// this process are serialized by the lock; other processes are kept apart by `create_new`.
+    last_claimed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 impl FsBuildStore {
     /// A store under `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { root: data_dir.into() }
+        Self { root: data_dir.into(), last_claimed: std::sync::Arc::default() }
     }
 
     /// The data directory.
@@ -51,18 +55,31 @@ impl FsBuildStore {
 
     fn claim_sync(&self, project: &str) -> io::Result<u64> {
         let dir = self.path(&layout::numbers_prefix(project));
+        let mut last = self.last_claimed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let create = |number: u64| {
+            fs::OpenOptions::new().write(true).create_new(true).open(dir.join(number.to_string()))
+        };
+        if let Some(&n) = last.get(project) {
+            match create(n + 1) {
+                Ok(_) => {
+                    last.insert(project.to_owned(), n + 1);
+                    return Ok(n + 1);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
         fs::create_dir_all(&dir)?;
         loop {
             let names: Vec<String> = fs::read_dir(&dir)?
                 .filter_map(|e| e.ok().and_then(|e| e.file_name().into_string().ok()))
                 .collect();
             let number = next_build_number(names.iter().map(String::as_str));
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(dir.join(number.to_string()))
-            {
-                Ok(_) => return Ok(number),
+            match create(number) {
+                Ok(_) => {
+                    last.insert(project.to_owned(), number);
+                    return Ok(number);
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
@@ -336,5 +353,45 @@ fn read_dir_names(dir: &Path) -> io::Result<Vec<String>> {
             .collect()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime")
+    }
+
+    #[test]
+    fn numbers_never_repeat_across_stores_and_threads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    // Half the threads share one store (its hint), half have their own, as
+                    // several `kiln` processes would.
+                    let store = FsBuildStore::new(&path);
+                    let rt = runtime();
+                    (0..10)
+                        .map(|_| rt.block_on(store.claim_number("p")).expect("claim"))
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .map(move |n| (i, n))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut got: Vec<u64> =
+            handles.into_iter().flat_map(|h| h.join().expect("thread")).map(|(_, n)| n).collect();
+        got.sort_unstable();
+        assert_eq!(got, (1..=80).collect::<Vec<_>>());
+        let shared = FsBuildStore::new(dir.path());
+        let rt = runtime();
+        assert_eq!(rt.block_on(shared.claim_number("p")).expect("claim"), 81);
+        assert_eq!(rt.block_on(shared.claim_number("p")).expect("claim"), 82);
+        assert_eq!(rt.block_on(shared.claim_number("other")).expect("claim"), 1);
     }
 }

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod config;
+mod local;
+mod task;
 mod wiring;
 
 fn main() -> ExitCode {

@@ -1,32 +1,29 @@
-//! The agent's adapters, wired from its configuration: the description read, the stores and
-//! secrets of where it runs, the stop signals, the summary handed back.
+//! The agent's adapters, wired from its configuration: the description and stores of where it
+//! runs ([`crate::local`] or [`crate::task`]), the stop signals, the log on stdout, the summary
+//! handed back, the exit code.
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use kiln_agent::build::AgentPorts;
 use kiln_agent::output::LogSink;
-use kiln_core::build::{BuildDescription, BuildRef, DescriptionError, Status};
-use kiln_core::ports::{BuildStore, PortError, StopFlag};
-use kiln_local::{FileSecretStore, FsBuildStore, FsObjectStore};
+use kiln_agent::source::FetchCredential;
+use kiln_core::build::{BuildDescription, BuildRef, Status};
+use kiln_core::ports::{BuildStore, ObjectStore, PortError, SecretStore, StopFlag};
 
-use crate::config::Config;
-
-/// The largest description the agent reads.
-const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
+use crate::config::{Config, ConfigError, Origin};
 
 /// Why the agent could not run the build.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// The description could not be read.
-    #[error("read the build description {0}")]
-    Read(String, #[source] std::io::Error),
-    /// The description is not one.
-    #[error("read the build description {0}")]
-    Description(String, #[source] DescriptionError),
-    /// The secrets file could not be read.
+    /// Arguments that do not go together.
     #[error(transparent)]
-    Secrets(#[from] kiln_local::secrets::SecretsFileError),
+    Config(#[from] ConfigError),
+    /// A local description or secrets file could not be read.
+    #[error(transparent)]
+    Local(#[from] crate::local::LocalError),
+    /// The description in S3 could not be read.
+    #[error(transparent)]
+    Handover(#[from] kiln_aws::ecs::HandoverError),
     /// The summary could not be stored.
     #[error("store the build summary")]
     Summary(#[source] PortError),
@@ -35,28 +32,33 @@ pub enum AgentError {
     SummaryFile(String, #[source] std::io::Error),
 }
 
+/// A build ready to run: its description and the adapters of where it runs.
+pub struct Wired {
+    /// The description.
+    pub description: BuildDescription,
+    /// Where artifacts, reports and caches go.
+    pub store: Box<dyn ObjectStore>,
+    /// Where secret variables come from.
+    pub secrets: Box<dyn SecretStore>,
+    /// Where the summary goes.
+    pub builds: Box<dyn BuildStore>,
+    /// The credential that fetches a git source.
+    pub credential: FetchCredential,
+}
+
 /// Runs the build `config` describes; the exit code says how it ended.
 ///
 /// # Errors
 /// [`AgentError`] when the build could not start or its summary could not be handed back.
 pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
-    let name = config.description.display().to_string();
-    let mut bytes = Vec::new();
-    std::fs::File::open(&config.description)
-        .and_then(|f| f.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| AgentError::Read(name.clone(), e))?;
-    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
-        let e = std::io::Error::other(format!("larger than {MAX_DESCRIPTION_BYTES} bytes"));
-        return Err(AgentError::Read(name, e));
-    }
-    let description =
-        BuildDescription::from_json(&bytes).map_err(|e| AgentError::Description(name, e))?;
-    let secrets = match &config.secrets {
-        Some(path) => FileSecretStore::open(path)?,
-        None => FileSecretStore::empty(),
+    let wired = match config.origin()? {
+        Origin::Local { description, data_dir, secrets } => {
+            crate::local::wire(&description, &data_dir, secrets.as_deref())?
+        }
+        Origin::Task { description, source_token } => {
+            crate::task::wire(&description, source_token.as_ref()).await?
+        }
     };
-    let store = FsObjectStore::new(&config.data_dir);
-    let builds = FsBuildStore::new(&config.data_dir);
     let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
     let sink = LogSink::new(&[], vec![stdout]);
     let stop = StopFlag::default();
@@ -69,11 +71,15 @@ pub async fn run(config: Config) -> Result<ExitCode, AgentError> {
             eprintln!("kiln-agent: {}", kiln_core::error_chain(&e));
         }
     });
-    let token = crate::config::git_token();
-    let ports = AgentPorts { store: &store, secrets: &secrets, git_credential: token.as_ref() };
-    let summary = kiln_agent::run(&description, ports, &sink, &stop).await;
+    let ports = AgentPorts {
+        store: wired.store.as_ref(),
+        secrets: wired.secrets.as_ref(),
+        git_credential: Some(&wired.credential),
+    };
+    let description = &wired.description;
+    let summary = kiln_agent::run(description, ports, &sink, &stop).await;
     let at = BuildRef::new(description.build.project.clone(), description.build.number);
-    builds.put_summary(&at, &summary).await.map_err(AgentError::Summary)?;
+    wired.builds.put_summary(&at, &summary).await.map_err(AgentError::Summary)?;
     if let Some(path) = &config.summary {
         let file = path.display().to_string();
         let json =

@@ -22,7 +22,7 @@ use kiln_core::project::{BuildspecSource, Project};
 use crate::source::SourceError;
 
 /// The largest buildspec the agent reads.
-pub const MAX_BUILDSPEC_BYTES: u64 = 1 << 20;
+pub const MAX_BUILDSPEC_BYTES: u64 = kiln_core::limits::BUILDSPEC.bytes;
 
 /// Why DOWNLOAD_SOURCE failed.
 #[derive(Debug, thiserror::Error)]

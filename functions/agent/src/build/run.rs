@@ -17,15 +17,15 @@ use kiln_core::build::{
     PhaseContext, PhaseEnd, PhaseRecord, PhaseRun, PhaseType, Status, Step, SummaryEnvironment,
     assemble_env,
 };
-use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell};
+use kiln_core::buildspec::{Buildspec, Command, OnFailure, PhaseName, Shell, SkippedCommand};
 use kiln_core::logs::LogMessage;
 use kiln_core::ports::{BuildAgent, ObjectStore, SecretStore, StopFlag};
-use secrecy::SecretString;
 
 use super::download::{DownloadError, fetch_source, load_buildspec, resolve_env};
 use super::workspace::Workspace;
 use crate::output::LogSink;
 use crate::shell::{Exit, RunAs, ShellConfig, ShellSession, retain_valid_env};
+use crate::source::FetchCredential;
 use crate::upload::{
     ArtifactSummary, UploadInput, UploadOutcome, UploadStatus, restore_cache, upload,
 };
@@ -43,14 +43,15 @@ pub struct AgentPorts<'a> {
     pub store: &'a dyn ObjectStore,
     /// Where parameter-store and secrets-manager values come from.
     pub secrets: &'a dyn SecretStore,
-    /// The credential that fetches a git source, dropped once the source is in place.
-    pub git_credential: Option<&'a SecretString>,
+    /// The credential that fetches a git source: taken for the fetch and dropped once the
+    /// source is in place, before the first command.
+    pub git_credential: Option<&'a FetchCredential>,
 }
 
 impl std::fmt::Debug for AgentPorts<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentPorts")
-            .field("git_credential", &self.git_credential.map(|_| "***"))
+            .field("git_credential", &self.git_credential)
             .finish_non_exhaustive()
     }
 }
@@ -248,7 +249,10 @@ async fn download(
     stop: &StopFlag,
 ) -> Result<(Ready, Option<String>), DownloadError> {
     sink.line(&LogMessage::Text(&format!("CODEBUILD_SRC_DIR={}", workspace.src_dir.display())));
-    let commit = fetch_source(&description.source, &workspace.src_dir, ports.git_credential)?;
+    let credential = ports.git_credential.and_then(FetchCredential::take);
+    let commit = fetch_source(&description.source, &workspace.src_dir, credential.as_ref());
+    drop(credential);
+    let commit = commit?;
     let location = description.project.buildspec_source(description.buildspec_override.as_deref());
     let loaded = load_buildspec(&workspace.src_dir, &location)?;
     for warning in &loaded.warnings {
@@ -339,10 +343,24 @@ fn run_phase(
     let run_as = ready.run_as.iter().find(|(n, _)| *n == name).map(|(_, u)| u.clone());
     let mut run = PhaseRun::new(&phase);
     sink.stop_capture();
+    let mut ran_all = false;
     loop {
-        let command = match run.next() {
-            Step::Done(end) => return end,
+        let step = run.next();
+        if !ran_all && matches!(step, Step::Finally(_) | Step::Done(_)) {
+            ran_all = true;
+            if !run.has_failed() {
+                log_skipped(sink, "Commands", &phase.skipped_commands, phase.commands.len());
+            }
+        }
+        let command = match step {
+            Step::Done(end) => {
+                if !phase.finally.is_empty() {
+                    log_skipped(sink, "Finally", &phase.skipped_finally, phase.finally.len());
+                }
+                return end;
+            }
             Step::Command { index, attempt } => {
+                log_skipped(sink, "Commands", &phase.skipped_commands, index);
                 if index == 0 {
                     if matches!(&phase.on_failure, Some(OnFailure::Retry { pattern: Some(_), .. }))
                     {
@@ -356,7 +374,10 @@ fn run_phase(
                 }
                 command_at(&phase.commands, index)
             }
-            Step::Finally(index) => command_at(&phase.finally, index),
+            Step::Finally(index) => {
+                log_skipped(sink, "Finally", &phase.skipped_finally, index);
+                command_at(&phase.finally, index)
+            }
         };
         let Some(command) = command else { return PhaseEnd::succeeded() };
         sink.line(&LogMessage::RunningCommand(&command.text));
@@ -389,6 +410,16 @@ fn run_phase(
                 run.failed(PhaseContext::command_failed(&command.text, 127), "");
             }
         }
+    }
+}
+
+/// Logs the empty items (a bare `-`, `- # comment`) of `list` reached before its command
+/// `next`: CodeBuild skips them, and so does kiln, saying so.
+fn log_skipped(sink: &LogSink, list: &str, skipped: &[SkippedCommand], next: usize) {
+    for item in skipped.iter().filter(|s| s.after == next) {
+        let text =
+            format!("Skipping empty command {list}[{}] at line {}", item.index, item.position.line);
+        sink.line(&LogMessage::Text(&text));
     }
 }
 

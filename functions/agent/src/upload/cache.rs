@@ -59,22 +59,24 @@ fn configured<'a>(
     Some((spec, layout))
 }
 
-fn evaluate_key(
-    input: &UploadInput<'_>,
-    log: &mut Log<'_>,
-    spec: &CacheSpec,
-) -> Result<Option<String>, ()> {
+/// Why a cache key could not be used.
+#[derive(Debug, thiserror::Error)]
+enum KeyError {
+    /// The key's text evaluates to nothing.
+    #[error("cache key {0:?} evaluates to nothing; skipping the cache")]
+    Empty(String),
+    /// The shell could not evaluate it.
+    #[error("cannot evaluate cache key {0:?}")]
+    Eval(String, #[source] shell::ShellError),
+}
+
+/// The evaluated `cache.key`, `None` when the buildspec has none.
+fn evaluate_key(input: &UploadInput<'_>, spec: &CacheSpec) -> Result<Option<String>, KeyError> {
     let Some(text) = &spec.key else { return Ok(None) };
     match shell::eval(input.shell, input.env, input.src_dir, text, input.deadline, input.stop) {
         Ok(key) if !key.is_empty() => Ok(Some(key)),
-        Ok(_) => {
-            log(format!("Warning: cache key {text:?} evaluates to nothing; skipping the cache"));
-            Err(())
-        }
-        Err(e) => {
-            log(format!("Warning: cannot evaluate cache key {text:?}: {}", error_chain(&e)));
-            Err(())
-        }
+        Ok(_) => Err(KeyError::Empty(text.clone())),
+        Err(e) => Err(KeyError::Eval(text.clone(), e)),
     }
 }
 
@@ -85,7 +87,10 @@ pub(super) async fn restore(input: &UploadInput<'_>, log: &mut Log<'_>) {
         log("Skipping cache restore: the cache action is save".to_owned());
         return;
     }
-    let Ok(key) = evaluate_key(input, log, spec) else { return };
+    let key = match evaluate_key(input, spec) {
+        Ok(key) => key,
+        Err(e) => return log(format!("Warning: {}", error_chain(&e))),
+    };
     let found = match find_entry(input, &layout, key.as_deref(), &spec.fallback_keys).await {
         Ok(Some(info)) => info,
         Ok(None) => {
@@ -96,7 +101,7 @@ pub(super) async fn restore(input: &UploadInput<'_>, log: &mut Log<'_>) {
             return;
         }
         Err(e) => {
-            log(format!("Warning: cache lookup failed: {e}"));
+            log(format!("Warning: cache lookup failed: {}", error_chain(&e)));
             return;
         }
     };
@@ -152,22 +157,18 @@ async fn find_entry(
     layout: &CacheLayout,
     key: Option<&str>,
     fallback_keys: &[String],
-) -> Result<Option<ObjectInfo>, String> {
+) -> Result<Option<ObjectInfo>, kiln_core::ports::PortError> {
     let exact = layout.entry_key(key);
     match input.store.head(&layout.bucket, &exact).await {
         Ok(info) => return Ok(Some(info)),
         Err(e) if e.kind == PortErrorKind::NotFound => {}
-        Err(e) => return Err(error_chain(&e)),
+        Err(e) => return Err(e),
     }
     if key.is_none() {
         return Ok(None);
     }
     for fallback in fallback_keys {
-        let listed = input
-            .store
-            .list(&layout.bucket, &layout.fallback_prefix(fallback))
-            .await
-            .map_err(|e| error_chain(&e))?;
+        let listed = input.store.list(&layout.bucket, &layout.fallback_prefix(fallback)).await?;
         if let Some(info) = pick_newest(&listed) {
             return Ok(Some(info.clone()));
         }
@@ -209,7 +210,10 @@ pub(super) async fn save(input: &UploadInput<'_>, log: &mut Log<'_>) {
         log("Skipping cache save: the cache action is restore".to_owned());
         return;
     }
-    let Ok(key) = evaluate_key(input, log, spec) else { return };
+    let key = match evaluate_key(input, spec) {
+        Ok(key) => key,
+        Err(e) => return log(format!("Warning: {}", error_chain(&e))),
+    };
     let object = layout.entry_key(key.as_deref());
     if key.is_some() {
         match input.store.head(&layout.bucket, &object).await {

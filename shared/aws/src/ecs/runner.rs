@@ -7,21 +7,27 @@
 //!    stopped), and returns it if there is one: a repeated start starts nothing, even where
 //!    RunTask's `clientToken` (also sent) has expired or is not honoured;
 //! 3. writes the description to `s3://<state bucket>/builds/<project>/<n>/description.json`;
+//!    with [`EcsTaskRunner::with_source_credentials`] and a git source, asks them for a token
+//!    that reads the one repository and, when they give one (a GitHub App's), writes it to a
+//!    one-use object beside the description ([`super::handover`]);
 //! 4. finds the task definition of (project, image, size, architecture) in its cache, with
 //!    `DescribeTaskDefinition`, or registers it ([`super::definition`]);
 //! 5. runs it: `awsvpc` on `KILN_SUBNETS` and `KILN_SECURITY_GROUPS`, the task role by trust
 //!    (`KILN_TASK_ROLE_ARN`, or `KILN_UNTRUSTED_TASK_ROLE_ARN` when the build may not read
-//!    secrets), the build container's command `--description s3://…`, tags naming project,
-//!    number and build id. With `kiln.spot: true` the task asks for `FARGATE_SPOT`; when Spot
+//!    secrets), the build container's command `--description s3://…` (and
+//!    `--source-token s3://…` when a token was handed over), tags naming project, number and
+//!    build id. When no task starts, the token's object is deleted again. With `kiln.spot: true` the task asks for `FARGATE_SPOT`; when Spot
 //!    has no capacity it runs on on-demand Fargate with a token derived from the first (so the
 //!    fallback is idempotent too). Fargate Spot runs no arm64 tasks: arm64 builds run
 //!    on-demand.
 //!
 //! `stop` is `StopTask` with the reason (an ended or unknown task is left alone); `describe`
 //! is `DescribeTasks` ([`super::state`]). Neither the task's command nor its environment
-//! holds a secret or a credential: the build reads its secrets itself, with the task role.
+//! holds a secret or a credential: the build reads its secrets itself, with the task role, and
+//! its source token from the state bucket.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_sdk_ecs::Client as EcsClient;
 use aws_sdk_ecs::types::{
@@ -29,26 +35,41 @@ use aws_sdk_ecs::types::{
     ContainerOverride, DesiredStatus, LaunchType, NetworkConfiguration, Tag, TaskOverride,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use kiln_core::build::{BuildDescription, BuildRef, TaskHandle, layout};
-use kiln_core::ports::{PortError, PortErrorKind, PortFuture, TaskRunner, TaskState};
+use kiln_core::build::{BuildDescription, BuildRef, SourceSpec, TaskHandle, layout};
+use kiln_core::ports::{
+    PortError, PortErrorKind, PortFuture, SourceCredentials, TaskRunner, TaskState,
+};
+use kiln_core::project::repository_key;
+use kiln_core::webhook::RepoFullName;
 use tokio::sync::Mutex;
 
 use super::BUILD_CONTAINER;
 use super::compute::{Arch, Unsupported, arch_of, task_size};
 use super::definition::DefinitionSpec;
+use super::handover::{self, S3Url};
 use super::images::pullable_image;
 use super::state::{client_token, started_by, task_state};
 use crate::config::{AssignPublicIp, AwsConfig, AwsConfigError};
 use crate::error::{aws_error, port_error, service_code};
 
 /// Runs builds as ECS Fargate tasks; see the module docs.
-#[derive(Debug)]
 pub struct EcsTaskRunner {
     ecs: EcsClient,
     s3: aws_sdk_s3::Client,
     config: AwsConfig,
     region: String,
     definitions: Mutex<HashMap<String, String>>,
+    credentials: Option<Arc<dyn SourceCredentials>>,
+}
+
+impl std::fmt::Debug for EcsTaskRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EcsTaskRunner")
+            .field("config", &self.config)
+            .field("region", &self.region)
+            .field("source_credentials", &self.credentials.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a start asks for capacity.
@@ -73,7 +94,16 @@ impl EcsTaskRunner {
             config,
             region,
             definitions: Mutex::new(HashMap::new()),
+            credentials: None,
         })
+    }
+
+    /// The same runner handing each git build a token from `credentials` (a GitHub App's
+    /// one-repository token), through a one-use object in the state bucket.
+    #[must_use]
+    pub fn with_source_credentials(mut self, credentials: Arc<dyn SourceCredentials>) -> Self {
+        self.credentials = Some(credentials);
+        self
     }
 
     /// The configuration it runs tasks with.
@@ -187,10 +217,11 @@ impl EcsTaskRunner {
         &self,
         description: &BuildDescription,
         definition_arn: &str,
-        description_url: &str,
+        urls: (&str, Option<&S3Url>),
         token: &str,
         capacity: Capacity,
     ) -> Result<aws_sdk_ecs::operation::run_task::builders::RunTaskFluentBuilder, PortError> {
+        let (description_url, source_token) = urls;
         let invalid = |e| {
             PortError::new(PortErrorKind::Permanent, "build the run task request").with_source(e)
         };
@@ -203,15 +234,16 @@ impl EcsTaskRunner {
             })
             .build()
             .map_err(invalid)?;
+        let mut command = ContainerOverride::builder()
+            .name(BUILD_CONTAINER)
+            .command("--description")
+            .command(description_url);
+        if let Some(url) = source_token {
+            command = command.command("--source-token").command(url.to_string());
+        }
         let overrides = TaskOverride::builder()
             .task_role_arn(self.config.task_role_for(description.with_secrets))
-            .container_overrides(
-                ContainerOverride::builder()
-                    .name(BUILD_CONTAINER)
-                    .command("--description")
-                    .command(description_url)
-                    .build(),
-            )
+            .container_overrides(command.build())
             .build();
         let build = &description.build;
         let tag = |key: &str, value: String| Tag::builder().key(key).value(value).build();
@@ -244,6 +276,23 @@ impl EcsTaskRunner {
         Ok(run)
     }
 
+    /// Hands the build's source token over when its credentials give one (module docs).
+    async fn hand_over_token(
+        &self,
+        description: &BuildDescription,
+    ) -> Result<Option<S3Url>, PortError> {
+        let (Some(credentials), SourceSpec::Git(git)) = (&self.credentials, &description.source)
+        else {
+            return Ok(None);
+        };
+        let Some(repo) = repository_key(&git.url).and_then(|k| RepoFullName::parse(&k).ok()) else {
+            return Ok(None);
+        };
+        let Some(token) = credentials.fetch_token(&repo).await? else { return Ok(None) };
+        let at = BuildRef::new(description.build.project.clone(), description.build.number);
+        handover::put_source_token(&self.s3, &self.config.state_bucket, &at, &token).await.map(Some)
+    }
+
     async fn start_inner(
         &self,
         description: &BuildDescription,
@@ -257,13 +306,32 @@ impl EcsTaskRunner {
             return Ok(task);
         }
         let url = self.write_description(description).await?;
-        let definition = self.definition_arn(&spec).await?;
+        let source_token = self.hand_over_token(description).await?;
+        let started = self.launch(description, &spec, (&url, source_token.as_ref()), token).await;
+        if let (Err(_), Some(object)) = (&started, &source_token) {
+            if let Err(e) = handover::delete(&self.s3, object).await {
+                tracing::warn!(build = %at, error = %kiln_core::error_chain(&e), "the unused source token could not be deleted");
+            }
+        }
+        started
+    }
+
+    /// Steps 4 and 5 of the module docs: the definition, then RunTask (Spot first when asked).
+    async fn launch(
+        &self,
+        description: &BuildDescription,
+        spec: &DefinitionSpec,
+        urls: (&str, Option<&S3Url>),
+        token: &str,
+    ) -> Result<TaskHandle, PortError> {
+        let at = format!("{} #{}", description.build.project, description.build.number);
+        let definition = self.definition_arn(spec).await?;
         let spot = description.project.kiln.as_ref().and_then(|k| k.spot).unwrap_or(false)
             && spec.size.arch == Arch::X86_64;
         let op = || format!("run task {} for build {at}", spec.family());
         if spot {
             let answer =
-                self.run_task(description, &definition, &url, token, Capacity::Spot)?.send().await;
+                self.run_task(description, &definition, urls, token, Capacity::Spot)?.send().await;
             match answer {
                 Ok(output) => match first_task(&output) {
                     Ok(task) => return Ok(task),
@@ -282,7 +350,7 @@ impl EcsTaskRunner {
             }
             let fallback = format!("{token}/on-demand");
             let output = self
-                .run_task(description, &definition, &url, &fallback, Capacity::OnDemand)?
+                .run_task(description, &definition, urls, &fallback, Capacity::OnDemand)?
                 .started_by(started_by(token))
                 .send()
                 .await
@@ -290,7 +358,7 @@ impl EcsTaskRunner {
             return first_task(&output).map_err(|reason| refused(op(), &reason));
         }
         let output = self
-            .run_task(description, &definition, &url, token, Capacity::OnDemand)?
+            .run_task(description, &definition, urls, token, Capacity::OnDemand)?
             .send()
             .await
             .map_err(|e| port_error(op(), e))?;

@@ -335,3 +335,77 @@ async fn a_project_fargate_cannot_run_fails_permanently() {
     let listed = ecs.list_tasks().cluster(&config.cluster).send().await;
     assert_eq!(listed.ok().map(|l| l.task_arns().len()), Some(0));
 }
+
+/// A GitHub App's credentials, minting one token.
+pub struct App;
+
+impl kiln_core::ports::SourceCredentials for App {
+    fn fetch_token<'a>(
+        &'a self,
+        _repo: &'a kiln_core::webhook::RepoFullName,
+    ) -> kiln_core::ports::PortFuture<'a, Option<secrecy::SecretString>> {
+        Box::pin(async { Ok(Some("ghs_handedOverOnce".into())) })
+    }
+}
+
+/// The description of build `number` of `p` fetching `https://github.com/octo/app`.
+pub fn git_description(p: &Project, number: u64) -> BuildDescription {
+    let mut d = description(p, number, true);
+    d.source = kiln_core::build::SourceSpec::Git(kiln_core::build::GitSource {
+        url: "https://github.com/octo/app.git".into(),
+        commit: None,
+        fetch_ref: Some("refs/heads/main".into()),
+        clone_depth: None,
+        fetch_submodules: false,
+    });
+    d
+}
+
+async fn state_keys(sdk: &SdkConfig, bucket: &str, prefix: &str) -> Vec<String> {
+    let listed =
+        kiln_aws::s3_client(sdk).list_objects_v2().bucket(bucket).prefix(prefix).send().await;
+    listed
+        .map(|l| l.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_token_is_handed_over_in_a_one_use_object_and_a_pat_hands_over_nothing() {
+    let url = moto!();
+    let (config, sdk) = installation(&url).await;
+    let p = project("app", "ubuntu:24.04", "BUILD_GENERAL1_SMALL", "LINUX_CONTAINER");
+    let plain = EcsTaskRunner::new(&sdk, config.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let handle =
+        plain.start(&git_description(&p, 1), "no-app").await.unwrap_or_else(|e| panic!("{e:?}"));
+    let t = task(&sdk, &config.cluster, &handle).await;
+    let command = t.overrides().map(|o| o.container_overrides()[0].command().to_vec());
+    assert_eq!(command.map(|c| c.len()), Some(2), "without an app only the description: {t:?}");
+    assert_eq!(
+        state_keys(&sdk, &config.state_bucket, "builds/app/1/").await,
+        ["builds/app/1/description.json"]
+    );
+
+    let app = EcsTaskRunner::new(&sdk, config.clone())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_source_credentials(std::sync::Arc::new(App));
+    let handle =
+        app.start(&git_description(&p, 2), "with-app").await.unwrap_or_else(|e| panic!("{e:?}"));
+    let t = task(&sdk, &config.cluster, &handle).await;
+    let command =
+        t.overrides().map(|o| o.container_overrides()[0].command().to_vec()).unwrap_or_default();
+    assert_eq!(command.get(2).map(String::as_str), Some("--source-token"));
+    let key = command
+        .get(3)
+        .and_then(|u| u.strip_prefix(&format!("s3://{}/", config.state_bucket)))
+        .unwrap_or_default();
+    assert!(key.starts_with("builds/app/2/source-token-") && key.len() == 26 + 32, "{command:?}");
+    assert!(!format!("{t:?}").contains("ghs_handedOverOnce"));
+    let s3 = kiln_aws::s3_client(&sdk);
+    let url = kiln_aws::S3Url::parse(&command[3]).unwrap_or_else(|e| panic!("{e}"));
+    let taken = kiln_aws::ecs::take_source_token(&s3, &url)
+        .await
+        .map(|t| secrecy::ExposeSecret::expose_secret(&t).to_owned());
+    assert_eq!(taken.ok().as_deref(), Some("ghs_handedOverOnce"));
+    let again = kiln_aws::ecs::take_source_token(&s3, &url).await.err().map(|e| e.kind);
+    assert_eq!(again, Some(kiln_core::ports::PortErrorKind::NotFound), "a token is taken once");
+}

@@ -315,3 +315,38 @@ async fn a_failed_part_aborts_the_upload() {
     assert_eq!(requests[2].0, "DELETE");
     assert!(requests[2].1.contains("uploadId=up-1"), "{requests:?}");
 }
+
+#[tokio::test]
+async fn a_token_no_task_will_read_is_deleted_again() {
+    let mut events = until_run_task();
+    events.insert(3, answer(200, ""));
+    events.push(answer(
+        400,
+        r#"{"__type":"InvalidParameterException","message":"No Container Instances were found in your cluster."}"#,
+    ));
+    events.push(answer(204, ""));
+    let replay = StaticReplayClient::new(events);
+    let runner = EcsTaskRunner::new(&sdk(&replay).await, config())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_source_credentials(std::sync::Arc::new(crate::ecs::App));
+    let p = project("web", "ubuntu:24.04", "BUILD_GENERAL1_SMALL", "LINUX_CONTAINER");
+    let e = runner.start(&crate::ecs::git_description(&p, 4), "refused").await.err();
+    assert_eq!(e.map(|e| e.kind), Some(PortErrorKind::Permanent));
+    let s3: Vec<(String, String)> = replay
+        .actual_requests()
+        .filter(|r| r.headers().get("x-amz-target").is_none())
+        .map(|r| (r.method().to_owned(), r.uri().to_owned()))
+        .collect();
+    assert_eq!(s3.len(), 3, "{s3:?}");
+    assert_eq!(s3[0].0, "PUT");
+    assert!(s3[0].1.contains("/builds/web/4/description.json"), "{s3:?}");
+    let token = s3[1].1.split('?').next().unwrap_or_default().to_owned();
+    assert_eq!(s3[1].0, "PUT");
+    assert!(token.contains("/builds/web/4/source-token-"), "{s3:?}");
+    assert_eq!(s3[2].0, "DELETE");
+    assert_eq!(s3[2].1.split('?').next(), Some(token.as_str()), "the token's own object");
+    let run = ecs_calls(&replay).into_iter().find(|(op, _)| op == "RunTask").map(|(_, b)| b);
+    let command = run.map(|b| b["overrides"]["containerOverrides"][0]["command"].clone());
+    assert_eq!(command.as_ref().and_then(|c| c[2].as_str()), Some("--source-token"));
+    assert!(!format!("{command:?}").contains("ghs_"), "the token itself is never in the command");
+}

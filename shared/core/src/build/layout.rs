@@ -7,6 +7,9 @@
 //! - `builds/<project>/<n>/description.json`: the [`super::BuildDescription`] the task runs;
 //! - `builds/<project>/<n>/summary.json`: the [`super::BuildSummary`] the agent wrote;
 //! - `builds/<project>/<n>/build.log`: the build's log;
+//! - `builds/<project>/<n>/source-token-<nonce>`: in the cloud only, the one-use object in which
+//!   a launcher hands a task's agent the credential that fetches its source (the agent reads
+//!   and deletes it before the build's first command; the nonce keeps the key unguessable);
 //! - `open/<project>/<n>`: a marker while the build has not ended (so open builds are listed
 //!   without reading every record).
 //!
@@ -55,6 +58,11 @@ pub fn log_key(build: &BuildRef) -> String {
     format!("{}build.log", build_prefix(build))
 }
 
+/// `builds/<project>/<n>/source-token-<nonce>`.
+pub fn source_token_key(build: &BuildRef, nonce: &str) -> String {
+    format!("{}source-token-{nonce}", build_prefix(build))
+}
+
 /// `open/<project>/<n>`.
 pub fn open_key(build: &BuildRef) -> String {
     format!("open/{}/{}", build.project, build.number)
@@ -78,6 +86,7 @@ mod tests {
         assert_eq!(record_key(&b), "builds/web/12/build.json");
         assert_eq!(summary_key(&b), "builds/web/12/summary.json");
         assert_eq!(open_key(&b), "open/web/12");
+        assert_eq!(source_token_key(&b, "ab12"), "builds/web/12/source-token-ab12");
         assert_eq!(parse_build_ref(&open_key(&b)), Some(b.clone()));
         assert_eq!(parse_build_ref("web/12\n"), Some(b));
         assert_eq!(parse_build_ref("web/012"), None);

@@ -2,6 +2,7 @@
 //! the agent hands back (the wire contracts, serde both ways, versioned), ids and numbers, the
 //! phase state machine, and the build's environment.
 
+mod commit_state;
 mod description;
 mod duration;
 mod env;
@@ -16,6 +17,7 @@ mod record;
 mod summary;
 pub mod timestamp;
 
+pub use commit_state::{CommitState, commit_state, commit_status};
 pub use description::{BuildDescription, DESCRIPTION_FORMAT, DescriptionError};
 pub use duration::{DurationError, MAX_TIMEOUT, parse_duration};
 pub use env::{EnvInputs, EnvWarning, HomeMode, assemble_env};

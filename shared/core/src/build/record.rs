@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::commit_state::{CommitState, commit_state};
 use super::identity::BuildIdentity;
 use super::name_value::NameValue;
 use super::phase::Status;
-use crate::status::CommitState;
 use crate::webhook::{CommitSha, DeliveryId, EventType, RepoFullName};
 
 /// The format of build records; bumped when their shape changes.
@@ -283,7 +283,7 @@ impl Build {
     /// The commit status this record calls for: `pending` while queued or running, then the
     /// final state (spec §7.5: FAILED and TIMED_OUT → failure, FAULT and STOPPED → error).
     pub fn wanted_commit_state(&self) -> CommitState {
-        crate::status::commit_state(self.state.status())
+        commit_state(self.state.status())
     }
 
     /// The deadline, epoch milliseconds: the start plus the timeout.

@@ -4,7 +4,7 @@ pub mod keys;
 mod model;
 mod parse;
 pub mod schema;
-mod suggest;
+pub(crate) mod suggest;
 
 pub use model::*;
 pub use parse::{Parsed, parse};

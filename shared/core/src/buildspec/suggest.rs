@@ -1,15 +1,18 @@
-//! "Did you mean" suggestions for misspelt keys and values.
+//! "Did you mean" suggestions for misspelt keys, values and names (buildspec keys and phases,
+//! catalog event types, GitHub event names).
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.
 ///
-/// Case, `-` and `_` are ignored first (`post-build` → `post_build`), then the Levenshtein
-/// distance must be at most a third of the word's length (at least 1).
+/// Case, `-` and `_` are ignored first (`post-build` → `post_build`), then the edit distance
+/// must be at most a third of the word's length (at least 1). Two neighbouring letters swapped
+/// count as one edit (optimal string alignment: `biuld` → `build`), as a typing slip is one
+/// mistake, not two.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let norm = normalise(word);
     let limit = (norm.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::levenshtein(&norm, &normalise(c)), c))
+        .map(|c| (strsim::osa_distance(&norm, &normalise(c)), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -39,5 +42,10 @@ mod tests {
         assert_eq!(closest("Build", phases), Some("build"));
         assert_eq!(closest("set-shell", phases), None);
         assert_eq!(closest("build-tests", phases), None);
+        assert_eq!(closest("biuld", phases), Some("build"));
+        assert_eq!(closest("pre-build", phases), Some("pre_build"));
+        assert_eq!(closest("PostBuild", phases), Some("post_build"));
+        assert_eq!(closest("isntall", phases), Some("install"));
+        assert_eq!(closest("deploy", phases), None);
     }
 }

@@ -9,7 +9,7 @@ mod resolve;
 mod settings;
 mod validate;
 
-pub use catalog::{Catalog, CatalogError, load_catalog};
+pub use catalog::{Catalog, CatalogError, load_catalog, looks_like_catalog};
 pub use defaults::{
     BuildspecSource, DEFAULT_COMPUTE_TYPE, DEFAULT_ENVIRONMENT_TYPE, DEFAULT_IMAGE, DEFAULT_REGION,
     DEFAULT_TIMEOUT_MINUTES, LOCAL_ACCOUNT,

@@ -3,8 +3,9 @@
 //!
 //! Order of the checks for each project whose `source.location` names the delivery's
 //! repository: host → webhook configured → filter groups → fork policy → draft pull requests
-//! → skip markers in the head commit message. Projects of other repositories are not
-//! mentioned. A resolver serves one GitHub web host ([`Resolver::with_host`]; `github.com`
+//! → skip markers in the head commit message. Projects of other repositories are not part of
+//! a [`Resolution`]; [`Resolver::elsewhere`] lists them for a user who asks (`kiln resolve`).
+//! A resolver serves one GitHub web host ([`Resolver::with_host`]; `github.com`
 //! by default, a GitHub Enterprise Server's otherwise): a project whose location names the
 //! same `owner/name` on another host (`https://gitlab.example.com/o/r`) watches another
 //! repository, and is skipped saying so.
@@ -328,6 +329,28 @@ impl Resolver {
         Ok(Intake { delivery, trigger, resolution })
     }
 
+    /// The projects that watch another repository than the delivery's (their
+    /// `source.location` names another `owner/name`), in catalog order, each with the reason
+    /// `watches OWNER/NAME` (`watches OWNER/NAME on HOST` when the location is on another
+    /// host than the resolver's). Empty for a delivery without a repository (a ping). Projects
+    /// without a GitHub location are not listed: they never build from deliveries.
+    pub fn elsewhere(&self, trigger: &Trigger) -> Vec<Skipped> {
+        let Some(repo) = trigger.repository() else { return Vec::new() };
+        let key = repo.full_name.key();
+        self.candidates
+            .iter()
+            .filter(|c| c.location.key != key)
+            .map(|c| {
+                let reason = if c.location.is_on(&self.host) {
+                    format!("watches {}", c.location.key)
+                } else {
+                    format!("watches {} on {}", c.location.key, c.location.host)
+                };
+                Skipped { project: c.name.clone(), reason }
+            })
+            .collect()
+    }
+
     /// Whether any project's filters test `kind` (a host adapter may prefetch).
     pub fn uses(&self, kind: FilterType) -> bool {
         self.candidates.iter().filter_map(|c| c.groups.as_ref()).any(|g| g.uses(kind))
@@ -480,6 +503,37 @@ mod tests {
         let built: Vec<&str> = res.builds.iter().map(|b| b.project.as_str()).collect();
         assert_eq!(built, ["on-ghe"]);
         assert_eq!(res.skipped.len(), 3);
+    }
+
+    #[test]
+    fn projects_of_other_repositories_are_listed_on_request() {
+        let catalog = Catalog {
+            projects: vec![
+                watching("app", "https://github.com/o/r"),
+                watching("other", "https://github.com/Octo/Other.git"),
+                watching("gitlab", "https://gitlab.example.com/octo/lab"),
+                Project { name: "no-source".into(), ..Project::default() },
+            ],
+            warnings: Vec::new(),
+        };
+        let resolver = Resolver::new(&catalog).expect("resolver");
+        let (delivery, trigger) = push_to_o_r();
+        let res = resolver.resolve(&delivery, &trigger, Extra::default());
+        assert!(res.skipped.is_empty(), "not part of the resolution: {:?}", res.skipped);
+        let elsewhere: Vec<(&str, String)> = resolver
+            .elsewhere(&trigger)
+            .into_iter()
+            .map(|s| (if s.project == "other" { "other" } else { "gitlab" }, s.reason))
+            .collect();
+        assert_eq!(
+            elsewhere,
+            [
+                ("other", "watches octo/other".to_owned()),
+                ("gitlab", "watches octo/lab on gitlab.example.com".to_owned()),
+            ]
+        );
+        let ping = parse("ping", br#"{"zen":"z","hook_id":1}"#).expect("ping");
+        assert!(resolver.elsewhere(&ping).is_empty());
     }
 
     #[test]

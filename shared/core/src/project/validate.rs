@@ -1,15 +1,16 @@
 //! Catalog validation: every problem of every project at once, with its YAML path and
 //! `line:col`.
 //!
-//! A field kiln does not know is a warning naming its path. Fields that real
-//! `aws codebuild batch-get-projects` output carries but kiln does not use (`arn`,
-//! `serviceRole`, `logsConfig`, `webhook.url`, ...) are accepted silently. An invalid value is an
+//! A field kiln does not know is a warning naming its path. Fields that CodeBuild's
+//! CreateProject input or real `aws codebuild batch-get-projects` output carries but kiln does
+//! not use (`arn`, `badgeEnabled`, `serviceRole`, `logsConfig`, `webhook.url`, ...) are accepted
+//! silently. An invalid value is an
 //! error: the enumerations CodeBuild defines (artifacts `type`/`namespaceType`/`packaging`,
 //! cache `type`/`modes`, environment variable `type`, source `type`), a `timeoutInMinutes`
 //! that is not a whole number in 5..=2160 (the current API's range), kiln's
 //! `forkPullRequests`, and filter groups: a group without an `EVENT` filter, an unknown filter
-//! type or event name, or a pattern that is not a regular expression names the project and
-//! the group. A legacy `branchFilter` that is not a regular expression is an error too (it
+//! type or event name (with the closest event type as a "did you mean"), or a pattern that is
+//! not a regular expression names the project and the group. A legacy `branchFilter` that is not a regular expression is an error too (it
 //! would otherwise build every branch).
 //!
 //! Names that become paths and values that reach a process are checked as well: a project
@@ -22,6 +23,7 @@ use std::collections::HashSet;
 
 use regex::Regex;
 
+use crate::buildspec::suggest::closest;
 use crate::diagnostic::{Diagnostic, child_path, index_path};
 use crate::webhook::EventType;
 use crate::yaml::{Node, Resolved};
@@ -41,8 +43,12 @@ const PROJECT_USED: &[&str] = &[
     "buildStatusConfig",
     "kiln",
 ];
+/// Top-level fields of CreateProject's input and BatchGetProjects' `Project` that kiln reads
+/// no value from (SDK 1.97 field lists; `badgeEnabled` is the input's spelling of the output's
+/// `badge`).
 const PROJECT_ACCEPTED: &[&str] = &[
     "arn",
+    "badgeEnabled",
     "description",
     "secondarySources",
     "sourceVersion",
@@ -125,6 +131,34 @@ const SOURCE_TYPES: &[&str] = &[
     "S3",
     "NO_SOURCE",
 ];
+const COMPUTE_TYPES: &[&str] = &[
+    "BUILD_GENERAL1_SMALL",
+    "BUILD_GENERAL1_MEDIUM",
+    "BUILD_GENERAL1_LARGE",
+    "BUILD_GENERAL1_XLARGE",
+    "BUILD_GENERAL1_2XLARGE",
+    "BUILD_LAMBDA_1GB",
+    "BUILD_LAMBDA_2GB",
+    "BUILD_LAMBDA_4GB",
+    "BUILD_LAMBDA_8GB",
+    "BUILD_LAMBDA_10GB",
+    "ATTRIBUTE_BASED_COMPUTE",
+    "CUSTOM_INSTANCE_TYPE",
+];
+const ENVIRONMENT_TYPES: &[&str] = &[
+    "LINUX_CONTAINER",
+    "LINUX_GPU_CONTAINER",
+    "ARM_CONTAINER",
+    "WINDOWS_CONTAINER",
+    "WINDOWS_SERVER_2019_CONTAINER",
+    "WINDOWS_SERVER_2022_CONTAINER",
+    "LINUX_LAMBDA_CONTAINER",
+    "ARM_LAMBDA_CONTAINER",
+    "LINUX_EC2",
+    "ARM_EC2",
+    "WINDOWS_EC2",
+    "MAC_ARM",
+];
 const ARTIFACT_TYPES: &[&str] = &["CODEPIPELINE", "S3", "NO_ARTIFACTS"];
 const NAMESPACE_TYPES: &[&str] = &["NONE", "BUILD_ID"];
 const PACKAGINGS: &[&str] = &["NONE", "ZIP"];
@@ -132,6 +166,30 @@ const CACHE_TYPES: &[&str] = &["NO_CACHE", "S3", "LOCAL"];
 const CACHE_MODES: &[&str] =
     &["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"];
 const VARIABLE_TYPES: &[&str] = &["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"];
+
+/// GitHub's names for what CodeBuild calls otherwise, as authors write them in EVENT patterns.
+const EVENT_ALIASES: &[(&str, EventType)] = &[
+    ("PULL_REQUEST_OPENED", EventType::PullRequestCreated),
+    ("PULL_REQUEST_SYNCHRONIZE", EventType::PullRequestUpdated),
+    ("PULL_REQUEST_SYNCHRONIZED", EventType::PullRequestUpdated),
+    ("PULL_REQUEST", EventType::PullRequestCreated),
+    ("RELEASE", EventType::Released),
+    ("RELEASE_PUBLISHED", EventType::Released),
+];
+
+/// The help for an unknown EVENT type: the closest type (`PUSHH` → `PUSH`,
+/// `PULL_REQUEST_CREATE` → `PULL_REQUEST_CREATED`, GitHub's `PULL_REQUEST_OPENED` →
+/// `PULL_REQUEST_CREATED`), or every type when none is close.
+fn event_type_help(name: &str) -> String {
+    let upper = name.to_ascii_uppercase().replace('-', "_");
+    let alias = EVENT_ALIASES.iter().find(|(a, _)| *a == upper).map(|(_, t)| t.as_str());
+    match alias.or_else(|| closest(name, EventType::ALL.map(EventType::as_str))) {
+        Some(close) => format!("did you mean {close:?}?"),
+        None => {
+            format!("event types are {}", EventType::ALL.map(EventType::as_str).join(", "))
+        }
+    }
+}
 
 /// The project nodes of a catalog tree with their paths: `projects[i]`, `[i]`, or the root.
 pub(super) fn project_nodes(root: &Node) -> Vec<(String, &Node)> {
@@ -240,6 +298,8 @@ impl Validator {
         if let Some(env) = p.get("environment") {
             let ep = child_path(path, "environment");
             self.keys(env, &ep, ENVIRONMENT_USED, ENVIRONMENT_ACCEPTED);
+            self.one_of(env, &ep, "computeType", COMPUTE_TYPES);
+            self.one_of(env, &ep, "type", ENVIRONMENT_TYPES);
             let vars =
                 env.get("environmentVariables").and_then(Node::as_sequence).unwrap_or_default();
             for (i, var) in vars.iter().enumerate() {
@@ -269,6 +329,23 @@ impl Validator {
             let cp = child_path(path, "cache");
             self.keys(c, &cp, CACHE_USED, &[]);
             self.one_of(c, &cp, "type", CACHE_TYPES);
+            let s3 = c
+                .get("type")
+                .and_then(Node::as_scalar)
+                .is_some_and(|t| t.text.eq_ignore_ascii_case("S3"));
+            let location = c
+                .get("location")
+                .and_then(Node::as_scalar)
+                .map(|l| l.text.trim_matches('/').to_owned())
+                .unwrap_or_default();
+            if s3 && location.is_empty() {
+                let msg = format!(
+                    "project {}: an S3 cache needs a location (bucket or bucket/prefix)",
+                    self.project
+                );
+                let at = c.get("location").unwrap_or(c);
+                self.error(at, child_path(&cp, "location"), msg);
+            }
             let modes = c.get("modes").and_then(Node::as_sequence).unwrap_or_default();
             for (i, m) in modes.iter().enumerate() {
                 let Some(s) = m.as_scalar() else { continue };
@@ -371,10 +448,8 @@ impl Validator {
                                 gi + 1
                             );
                             self.out.push(
-                                Diagnostic::error(pattern.pos, pp.clone(), msg).with_help(format!(
-                                    "event types are {}",
-                                    EventType::ALL.map(EventType::as_str).join(", ")
-                                )),
+                                Diagnostic::error(pattern.pos, pp.clone(), msg)
+                                    .with_help(event_type_help(name)),
                             );
                         }
                     }

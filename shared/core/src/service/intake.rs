@@ -5,7 +5,8 @@
 //! and validated (an invalid one ends the build FAILED with the file, line and column, and no
 //! task starts) and the build launched.
 //!
-//! [`accept`] does the part the reply depends on and answers; [`start_accepted`] the rest, so
+//! [`accept`] does the part the reply depends on and answers (its resolution is
+//! [`resolve_delivery`], which `kiln resolve` shares); [`start_accepted`] the rest, so
 //! a server can reply at once and start builds behind it; [`intake`] does both in turn (a
 //! Lambda function, which must finish before it replies). A redelivery (the same
 //! `X-GitHub-Delivery`) finds its records, answers as the first time did and starts nothing.
@@ -14,12 +15,12 @@ use serde::Serialize;
 
 use crate::build::{Build, BuildState, GitSource, NameValue, SourceSpec, WebhookOrigin};
 use crate::buildspec::parse;
-use crate::ports::{Created, PortError, PortErrorKind};
+use crate::ports::{Created, PortError, PortErrorKind, SourceHost};
 use crate::project::{
-    BuildRequest, BuildspecSource, Catalog, Project, Resolution, Resolver, ResolverError,
+    BuildRequest, BuildspecSource, Catalog, Extra, Project, Resolution, Resolver, ResolverError,
 };
 use crate::webhook::{
-    DeliveryHeaders, ParseError, RefKind, Trigger, VerifyError, ref_kind, verify,
+    Delivery, DeliveryHeaders, ParseError, RefKind, Trigger, VerifyError, ref_kind, verify,
 };
 use secrecy::SecretString;
 
@@ -178,14 +179,13 @@ pub async fn accept(
             return refused(IntakeReply::refused(status, &e));
         }
     };
-    let trigger = match crate::webhook::parse(&delivery.event_name, &delivery.payload) {
-        Ok(t) => t,
-        Err(e) => return refused(IntakeReply::refused(400, &IntakeError::Payload(e))),
-    };
-    let resolution =
-        match projects.resolver.resolve_with_host(&delivery, &trigger, ports.source).await {
-            Ok(r) => r,
-            Err(e) => return refused(IntakeReply::refused(502, &IntakeError::Port(e))),
+    let (trigger, resolution) =
+        match resolve_delivery(&projects.resolver, &delivery, Some(ports.source)).await {
+            Ok(resolved) => resolved,
+            Err(e @ (IntakeError::Payload(_) | IntakeError::Refused(_))) => {
+                return refused(IntakeReply::refused(400, &e));
+            }
+            Err(e @ IntakeError::Port(_)) => return refused(IntakeReply::refused(502, &e)),
         };
     if let Some(reason) = &resolution.ignored {
         return Accepted {
@@ -230,6 +230,30 @@ pub async fn accept(
         }
     }
     Accepted { reply, to_start, resolution: Some(resolution) }
+}
+
+/// What a delivery that got past the signature check builds: its payload parsed, then
+/// resolved against `resolver`, asking `host` for a pull request's changed files and head
+/// commit message only when a filter needs them. Without a host, such a filter does not
+/// build and its project says why in [`Resolution::skipped`].
+///
+/// [`accept`] takes every delivery through it with the source host of its ports; `kiln
+/// resolve` takes a delivery read from a file through it, with a host built from its flags.
+///
+/// # Errors
+/// [`IntakeError::Payload`] when the payload does not have GitHub's shape,
+/// [`IntakeError::Port`] when the host fails.
+pub async fn resolve_delivery(
+    resolver: &Resolver,
+    delivery: &Delivery,
+    host: Option<&dyn SourceHost>,
+) -> Result<(Trigger, Resolution), IntakeError> {
+    let trigger = crate::webhook::parse(&delivery.event_name, &delivery.payload)?;
+    let resolution = match host {
+        Some(host) => resolver.resolve_with_host(delivery, &trigger, host).await?,
+        None => resolver.resolve(delivery, &trigger, Extra::default()),
+    };
+    Ok((trigger, resolution))
 }
 
 fn reply_build(settings: &Settings, build: &Build) -> ReplyBuild {

@@ -32,7 +32,7 @@ pub use create::{BuildPlan, create_build};
 pub use finalize::{Conclusion, FinalizeError, conclude, finalize};
 pub use intake::{
     Accepted, AcceptedBuild, IntakeError, IntakeReply, Projects, ReplyBuild, accept, intake,
-    plan_for_delivery, start_accepted,
+    plan_for_delivery, resolve_delivery, start_accepted,
 };
 pub use launch::{LaunchError, launch};
 pub use relay::{RelayError, RelayPolicy, Relayed, build_of_stream, relay, stream_task};

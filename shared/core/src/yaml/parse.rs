@@ -21,6 +21,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use crate::diagnostic::{Diagnostic, Position};
 
+use super::json::{self, Syntax};
 use super::node::{Entry, Node, Scalar, Value};
 
 /// The result of reading a YAML text: the first document's root (if the text has one) and
@@ -31,6 +32,8 @@ pub struct Document {
     pub root: Option<Node>,
     /// Warnings, such as further documents that are ignored.
     pub warnings: Vec<Diagnostic>,
+    /// Whether the text was JSON or YAML (see [`super::Syntax`]).
+    pub syntax: Syntax,
 }
 
 /// The deepest nesting of lists and mappings a text may have (aliases expanded).
@@ -42,13 +45,33 @@ pub const MAX_NODES: usize = 1_000_000;
 /// The most scalar text (keys and values, in bytes) one text may expand to through aliases.
 pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
 
-/// Reads a YAML text into a tree.
+/// Reads a YAML text (JSON included) into a tree.
+///
+/// A JSON text (see [`super::Syntax`]) is read the same way; its diagnostics say
+/// `invalid JSON`, and a syntax error is serde_json's, at its line and column.
 ///
 /// # Errors
 /// A diagnostic at the position of the first syntax error, such as an unknown alias, or of
 /// the node that crosses one of the bounds ([`MAX_DEPTH`], [`MAX_NODES`],
 /// [`MAX_EXPANDED_BYTES`]).
 pub fn parse(text: &str) -> Result<Document, Diagnostic> {
+    if !json::opens_like_json(text) {
+        return parse_yaml(text);
+    }
+    match json::check(text) {
+        Ok(()) => parse_yaml(text)
+            .map(|doc| Document { syntax: Syntax::Json, ..doc })
+            .map_err(json::renamed),
+        Err(error) => match parse_yaml(text) {
+            Ok(doc) => Ok(doc),
+            Err(yaml) if json::too_deep(&error) => Err(json::renamed(yaml)),
+            Err(yaml) if is_bound(&yaml) => Err(yaml),
+            Err(_) => Err(json::diagnostic(text, &error)),
+        },
+    }
+}
+
+fn parse_yaml(text: &str) -> Result<Document, Diagnostic> {
     let mut builder = Builder::default();
     let mut documents = 0usize;
     let mut root: Option<Node> = None;
@@ -79,15 +102,20 @@ pub fn parse(text: &str) -> Result<Document, Diagnostic> {
             _ => {}
         }
     }
-    Ok(Document { root, warnings })
+    Ok(Document { root, warnings, syntax: Syntax::Yaml })
 }
 
+/// Whether `d` says that the text crosses one of the bounds (rather than a syntax error).
+fn is_bound(d: &Diagnostic) -> bool {
+    [TOO_DEEP, "invalid YAML: more than ", "invalid YAML: aliases expand to more than"]
+        .iter()
+        .any(|m| d.message.starts_with(m))
+}
+
+const TOO_DEEP: &str = "invalid YAML: lists and mappings nest more than";
+
 fn too_deep(at: Position) -> Diagnostic {
-    Diagnostic::error(
-        at,
-        "",
-        format!("invalid YAML: lists and mappings nest more than {MAX_DEPTH} levels deep"),
-    )
+    Diagnostic::error(at, "", format!("{TOO_DEEP} {MAX_DEPTH} levels deep"))
 }
 
 /// The diagnostic for a syntax error the scanner found at `at`.
@@ -493,5 +521,33 @@ mod tests {
         let doc = root("x: &v [a, {b: c}]\ny: *v\nz: *v\n");
         assert_eq!(doc.get("y").map(Node::to_json), doc.get("z").map(Node::to_json));
         assert_eq!(doc.get("y").map(Node::to_json), Some(serde_json::json!(["a", {"b": "c"}])));
+    }
+
+    #[test]
+    fn json_is_read_and_named_json() {
+        let doc = parse("{\"projects\": [{\"name\": \"app\"}]}").expect("json");
+        assert_eq!(doc.syntax, Syntax::Json);
+        assert_eq!(
+            doc.root.map(|r| r.to_json()),
+            Some(serde_json::json!({"projects": [{"name": "app"}]}))
+        );
+        let err = parse(
+            "{\n  \"projects\": [\n    {\"name\": \"app\"}\n    {\"name\": \"web\"}\n  ]\n}\n",
+        )
+        .expect_err("a missing comma");
+        assert_eq!(err.message, "invalid JSON: expected `,` or `]`");
+        assert_eq!(err.position, Position::new(4, 5));
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        let err = parse(&deep).expect_err("too deep");
+        assert_eq!(err.message, "invalid JSON: lists and mappings nest more than 128 levels deep");
+    }
+
+    #[test]
+    fn flow_yaml_that_is_not_json_stays_yaml() {
+        let doc = parse("{projects: [{name: app}]}").expect("flow yaml");
+        assert_eq!(doc.syntax, Syntax::Yaml);
+        assert_eq!(parse("a: 1\n").expect("yaml").syntax, Syntax::Yaml);
+        let err = parse("a: b: c\n").expect_err("syntax");
+        assert!(err.message.starts_with("invalid YAML: "), "{}", err.message);
     }
 }

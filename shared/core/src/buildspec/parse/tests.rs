@@ -44,6 +44,14 @@ case!(
     unknown_phase,
     "version: 0.2\nphases:\n  postbuild:\n    commands:\n      - make\n  setup:\n    commands:\n      - make\n"
 );
+case!(
+    misspelt_phases,
+    "version: 0.2\nphases:\n  biuld:\n    commands: [make]\n  pre-build:\n    commands: [make]\n  PostBuild:\n    commands: [make]\n  isntall:\n    commands: [make]\n"
+);
+case!(
+    json_syntax_error,
+    "{\n  \"version\": 0.2,\n  \"phases\": {\"build\": {\"commands\": [\"make\"]}}\n  \"artifacts\": {}\n}\n"
+);
 case!(commands_as_a_string, "version: 0.2\nphases:\n  build:\n    commands: make all\n");
 case!(
     commands_not_strings,

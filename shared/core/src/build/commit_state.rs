@@ -38,8 +38,8 @@ impl fmt::Display for CommitState {
 
 /// The commit state for a build whose CodeBuild status is `status`: `pending` while it runs,
 /// FAILED and TIMED_OUT → `failure`, FAULT and STOPPED → `error` [INF, spec §7.5].
-pub fn commit_state(status: crate::build::Status) -> CommitState {
-    use crate::build::Status;
+pub fn commit_state(status: super::Status) -> CommitState {
+    use super::Status;
     match status {
         Status::InProgress => CommitState::Pending,
         Status::Succeeded => CommitState::Success,
