@@ -161,3 +161,72 @@ impl EcsTaskStateChange {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+
+    fn sample(name: &str) -> EventBridgeEvent<EcsTaskStateChange> {
+        let path = format!("{}/../../events/task-events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let event: EventBridgeEvent<EcsTaskStateChange> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again = serde_json::to_string(&event).expect("serialize");
+        let reparsed: EventBridgeEvent<EcsTaskStateChange> =
+            serde_json::from_str(&again).expect("reparse");
+        assert_eq!(reparsed, event, "{name} round-trips");
+        event
+    }
+
+    #[test]
+    fn a_kiln_task_names_its_build_and_how_it_stopped() {
+        let e = sample("stopped.json");
+        assert_eq!(e.detail_type, DETAIL_TYPE);
+        let task = &e.detail;
+        assert!(task.is_stopped());
+        assert!(task.is_on("kiln"));
+        assert!(task.is_on("arn:aws:ecs:us-east-1:123456789012:cluster/kiln"));
+        assert!(!task.is_on("other"));
+        assert_eq!(
+            task.build_key(),
+            Some("4e0f3c1a9b7d2e8f6a5c4b3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f")
+        );
+        assert_eq!(task.described_build(), Some(BuildRef::new("app", 1)));
+        assert_eq!(
+            task.task_stop(),
+            TaskStop {
+                exit_code: Some(0),
+                stop_code: Some("EssentialContainerExited".into()),
+                reason: Some("Essential container in task exited".into()),
+            }
+        );
+        assert_eq!(sample("stopped-failed.json").detail.task_stop().exit_code, Some(1));
+    }
+
+    #[test]
+    fn fargate_failures_read_as_words() {
+        let words = |name: &str| sample(name).detail.task_stop().in_words();
+        let pull = words("stopped-cannot-pull.json");
+        assert!(
+            pull.starts_with("the build image could not be pulled: CannotPullContainerError"),
+            "{pull}"
+        );
+        assert!(words("stopped-out-of-memory.json").starts_with("the build ran out of memory"));
+        assert!(words("stopped-spot-interruption.json").starts_with("Fargate Spot reclaimed"));
+        assert!(
+            words("stopped-resource-initialization.json")
+                .starts_with("the build's task could not be set up")
+        );
+    }
+
+    #[test]
+    fn other_tasks_and_states_are_not_a_builds_end() {
+        for name in ["running.json", "deprovisioning.json"] {
+            let task = sample(name).detail;
+            assert!(!task.is_stopped(), "{name}");
+            assert_eq!(task.build_key(), None, "{name}");
+            assert_eq!(task.described_build(), None, "{name}");
+        }
+    }
+}

@@ -14,8 +14,7 @@ async fn main() -> Result<(), Error> {
     kiln_lambda::init_tracing(&vars);
     let config = config::Config::from_vars(&vars)?;
     let sdk = kiln_aws::load_sdk_config().await;
-    let github =
-        kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::background()).await?;
+    let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
     let ports = kiln_lambda::CloudPorts {
         builds: S3BuildStore::new(&sdk, &config.aws.state_bucket),
         events: EventBridgeBuildEvents::new(&sdk, Some(config.aws.log_group.clone())),
