@@ -295,3 +295,38 @@ impl Drop for Function {
         let _ = self.child.wait();
     }
 }
+
+/// What `binary`, started with no configuration but a region and the Runtime API, reported
+/// to `/init/error` (a Diagnostic's JSON).
+///
+/// # Panics
+/// When it does not exit within a minute with a failure, or reports nothing.
+pub fn init_error_of(binary: impl AsRef<Path>) -> serde_json::Value {
+    let binary = binary.as_ref();
+    let api = RuntimeApi::start();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{} did not exit", binary.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "{} exits with a failure", binary.display());
+    let reported =
+        api.init_error().unwrap_or_else(|| panic!("{} reported no init error", binary.display()));
+    serde_json::from_str(&reported).unwrap_or_else(|e| panic!("{e}: {reported}"))
+}

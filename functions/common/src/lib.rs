@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod config;
 mod error;
 pub mod github;
+mod init;
 mod logging;
 mod ports;
 
@@ -26,5 +27,6 @@ pub use catalog::{CatalogCache, CatalogLoadError};
 pub use config::{ConfigError, GitHubSettings, S3Location, Vars, pages_signing_key};
 pub use error::{ErrorClass, HandlerError, settle};
 pub use github::{GitHub, SetupError};
+pub use init::{INIT_ERROR_TYPE, report_init_error};
 pub use logging::init_tracing;
 pub use ports::{CloudPorts, NoTasks};

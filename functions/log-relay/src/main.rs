@@ -13,10 +13,20 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 async fn main() -> Result<(), Error> {
     let vars = kiln_lambda::Vars::from_env();
     kiln_lambda::init_tracing(&vars);
-    let config = config::Config::from_vars(&vars)?;
+    let handler = kiln_lambda::report_init_error(setup(&vars).await).await?;
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        kiln_lambda::settle(handler.handle(event.payload).await)
+    }))
+    .await
+}
+
+/// The handler and its adapters.
+async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::LogRelay, Error> {
+    let config = config::Config::from_vars(vars)?;
     let sdk = kiln_aws::load_sdk_config().await;
     let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
-    let handler = handler::LogRelay {
+    Ok(handler::LogRelay {
         masker: github.masker(),
         ports: kiln_lambda::CloudPorts {
             builds: S3BuildStore::new(&sdk, &config.state_bucket),
@@ -29,10 +39,5 @@ async fn main() -> Result<(), Error> {
         archive: S3LogArchive::new(&sdk, &config.state_bucket),
         policy: RelayPolicy::default(),
         streams: Default::default(),
-    };
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
-        kiln_lambda::settle(handler.handle(event.payload).await)
-    }))
-    .await
+    })
 }

@@ -13,11 +13,22 @@ use lambda_http::{Error, service_fn};
 async fn main() -> Result<(), Error> {
     let vars = kiln_lambda::Vars::from_env();
     kiln_lambda::init_tracing(&vars);
-    let config = config::Config::from_vars(&vars)?;
+    let pages = kiln_lambda::report_init_error(setup(&vars).await).await?;
+    let pages = &pages;
+    lambda_http::run(service_fn(
+        move |request| async move { handler::handle(pages, request).await },
+    ))
+    .await
+}
+
+/// The pages and their adapters; links are signed with the key derived from the webhook
+/// secret, as the webhook function signs the statuses' `target_url`.
+async fn setup(vars: &kiln_lambda::Vars) -> Result<pages::Pages, Error> {
+    let config = config::Config::from_vars(vars)?;
     let sdk = kiln_aws::load_sdk_config().await;
     let secret = kiln_lambda::github::read_secret(&sdk, &config.webhook_secret_arn).await?;
     let host = kiln_core::project::DEFAULT_GITHUB_HOST.to_owned();
-    let pages = pages::Pages {
+    Ok(pages::Pages {
         builds: S3BuildStore::new(&sdk, &config.state_bucket),
         archive: S3LogArchive::new(&sdk, &config.state_bucket),
         logs: CloudWatchLogsReader::new(&sdk, &config.log_group),
@@ -27,10 +38,5 @@ async fn main() -> Result<(), Error> {
             signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
         },
         clock: kiln_core::ports::SystemClock,
-    };
-    let pages = &pages;
-    lambda_http::run(service_fn(
-        move |request| async move { handler::handle(pages, request).await },
-    ))
-    .await
+    })
 }

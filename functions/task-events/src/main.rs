@@ -12,7 +12,18 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 async fn main() -> Result<(), Error> {
     let vars = kiln_lambda::Vars::from_env();
     kiln_lambda::init_tracing(&vars);
-    let config = config::Config::from_vars(&vars)?;
+    let handler = kiln_lambda::report_init_error(setup(&vars).await).await?;
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        kiln_lambda::settle(handler.handle(event.payload).await)
+    }))
+    .await
+}
+
+/// The handler and its adapters. GitHub is retried briefly: a final status it refuses fails
+/// the invocation (retried by EventBridge), and the sweeper posts what those retries do not.
+async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::TaskEvents, Error> {
+    let config = config::Config::from_vars(vars)?;
     let sdk = kiln_aws::load_sdk_config().await;
     let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
     let ports = kiln_lambda::CloudPorts {
@@ -23,10 +34,5 @@ async fn main() -> Result<(), Error> {
         source: Box::new(github.source),
         clock: kiln_core::ports::SystemClock,
     };
-    let handler = handler::TaskEvents { ports, cluster: config.aws.cluster.clone() };
-    let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
-        kiln_lambda::settle(handler.handle(event.payload).await)
-    }))
-    .await
+    Ok(handler::TaskEvents { ports, cluster: config.aws.cluster.clone() })
 }

@@ -13,7 +13,15 @@ use lambda_http::{Error, service_fn};
 async fn main() -> Result<(), Error> {
     let vars = kiln_lambda::Vars::from_env();
     kiln_lambda::init_tracing(&vars);
-    let config = config::Config::from_vars(&vars)?;
+    let handler = kiln_lambda::report_init_error(setup(&vars).await).await?;
+    let handler = &handler;
+    lambda_http::run(service_fn(move |request| async move { handler.handle(request).await })).await
+}
+
+/// The handler and its adapters. GitHub is retried briefly (`RetryPolicy::intake`): the reply
+/// must reach GitHub within its 10 s.
+async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Webhook, Error> {
+    let config = config::Config::from_vars(vars)?;
     let sdk = kiln_aws::load_sdk_config().await;
     let secret = kiln_lambda::github::read_secret(&sdk, &config.webhook_secret_arn).await?;
     let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
@@ -24,7 +32,7 @@ async fn main() -> Result<(), Error> {
         signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
     });
     let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-    let handler = handler::Webhook {
+    Ok(handler::Webhook {
         settings: Settings { region, account: config.account.clone(), pages },
         catalog: kiln_lambda::CatalogCache::new(&sdk, config.catalog.clone(), host),
         ports: kiln_lambda::CloudPorts {
@@ -36,7 +44,5 @@ async fn main() -> Result<(), Error> {
             clock: kiln_core::ports::SystemClock,
         },
         secret,
-    };
-    let handler = &handler;
-    lambda_http::run(service_fn(move |request| async move { handler.handle(request).await })).await
+    })
 }
