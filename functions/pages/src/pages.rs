@@ -262,34 +262,37 @@ impl Pages {
     }
 }
 
-/// The end of `log` (at most `limit` bytes, from a line start), its size, and whether it was
-/// cut: what a build page shows inline.
+/// What a build page shows inline of `log` from `from`: its whole lines up to the last one
+/// ended (a line still being written is left for later; a log with no line end at all is
+/// shown as it is), at most `limit` bytes of them from a line start; where what is shown ends
+/// (the offset the live view reads on from); and whether the start was cut.
 fn slice(log: &[u8], from: u64, limit: u64) -> (String, u64, bool) {
-    let size = log.len() as u64;
-    let start = from.min(size).max(size.saturating_sub(limit));
+    let from = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
+    let window = usize::try_from(limit).unwrap_or(usize::MAX);
+    let end = log[from..].iter().rposition(|b| *b == b'\n').map_or(log.len(), |i| from + i + 1);
+    let start = from.max(end.saturating_sub(window));
     let cut = start > from;
-    let mut bytes = &log[usize::try_from(start).unwrap_or(0)..];
+    let mut shown = &log[start..end];
     if cut {
-        if let Some(nl) = bytes.iter().position(|b| *b == b'\n') {
-            bytes = &bytes[nl + 1..];
+        if let Some(nl) = shown.iter().position(|b| *b == b'\n') {
+            shown = &shown[nl + 1..];
         }
     }
-    let end = bytes.iter().rposition(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1);
-    let shown = &bytes[..end];
-    (String::from_utf8_lossy(shown).into_owned(), size - (bytes.len() - end) as u64, cut)
+    (String::from_utf8_lossy(shown).into_owned(), end as u64, cut)
 }
 
-/// At most `limit` bytes of `log` from `from`, ending at a line's end, and where the next read
-/// starts.
+/// At most `limit` bytes of `log` from `from` — the rest of it when that fits (the log as far as
+/// it has got), else up to the last line end that fits — and where the next read starts.
 fn slice_from(log: &[u8], from: u64, limit: u64) -> (String, u64) {
     let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
     let window = usize::try_from(limit).unwrap_or(usize::MAX);
     let rest = &log[start..];
     let taken = &rest[..rest.len().min(window)];
-    let end = taken
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(if taken.len() == rest.len() { taken.len() } else { 0 }, |i| i + 1);
+    let end = if taken.len() == rest.len() {
+        taken.len()
+    } else {
+        taken.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+    };
     (String::from_utf8_lossy(&taken[..end]).into_owned(), (start + end) as u64)
 }
 
