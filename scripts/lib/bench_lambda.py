@@ -32,6 +32,15 @@ EVENTS = {
 }
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Says nothing of the connections a killed function leaves half open."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class Emulator:
     """The Runtime API for one invocation: hands out `event`, records the first reply."""
 
@@ -79,8 +88,7 @@ class Emulator:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def address(self) -> str:
