@@ -18,7 +18,7 @@ use kiln_core::status::{CommitState, PageLinks};
 use kiln_core::webhook::{DeliveryHeaders, sign};
 use kiln_local::{
     FileSecretStore, FsBuildStore, FsObjectStore, InProcessTaskRunner, LocalSourceHost,
-    RecordingStatusReporter,
+    RecordingBuildEvents, RecordingStatusReporter,
 };
 use kiln_tests::GitRepo;
 use kiln_tests::git_http::GitHttp;
@@ -40,6 +40,7 @@ struct Installation {
     builds: Arc<FsBuildStore>,
     runner: Arc<InProcessTaskRunner>,
     statuses: RecordingStatusReporter,
+    events: RecordingBuildEvents,
     source: LocalSourceHost,
     projects: Projects,
     settings: Settings,
@@ -78,6 +79,7 @@ impl Installation {
             builds,
             runner,
             statuses: RecordingStatusReporter::new(),
+            events: RecordingBuildEvents::new(),
             projects: Projects::with_host(catalog, "127.0.0.1").expect("projects"),
             settings,
             _git: git,
@@ -93,6 +95,7 @@ impl Installation {
             statuses: &self.statuses,
             source: &self.source,
             clock: &SystemClock,
+            events: &self.events,
         }
     }
 
@@ -179,6 +182,8 @@ fn a_signed_push_builds_the_commit_and_ends_with_success_after_pending() {
     assert_eq!(posted[0].description, "Build started for project app");
     assert_eq!(posted[1].description, "Build succeeded for project app");
     assert_eq!(posted[1].target_url.as_deref(), Some("https://kiln.example/builds/app/1"));
+    let announced: Vec<String> = i.events.published().into_iter().map(|c| c.build_status).collect();
+    assert_eq!(announced, ["IN_PROGRESS", "SUCCEEDED"], "one change per transition");
     let summary = runtime().block_on(i.builds.get_summary(&BuildRef::new("app", 1))).expect("read");
     let summary = summary.expect("the agent's summary");
     assert_eq!(summary.resolved_source_version.as_deref(), Some(i.sha.as_str()));

@@ -1,11 +1,12 @@
 //! Helpers shared by kiln's end-to-end tests: where the shared corpora are, the workspace's
 //! binaries, files of temporary projects, objects of the local store, git repositories, a
-//! running `kiln serve`, a small HTTP client and the AWS emulator.
+//! running `kiln serve`, a small HTTP client, the AWS emulator and a Lambda Runtime API emulator.
 
 use std::path::PathBuf;
 
 pub mod git_http;
 pub mod http;
+pub mod lambda;
 pub mod moto;
 pub mod serve;
 

@@ -12,7 +12,7 @@ use kiln_core::project::load_catalog;
 use kiln_core::service::{Ports, Projects, Settings};
 use kiln_core::status::PageLinks;
 use kiln_core::webhook::{CommitSha, RepoFullName};
-use kiln_local::{AgentCommand, FsBuildStore, ProcessTaskRunner, TaskEnded};
+use kiln_local::{AgentCommand, FsBuildStore, ProcessTaskRunner, RecordingBuildEvents, TaskEnded};
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
@@ -38,6 +38,8 @@ pub struct App {
     pub source: Arc<dyn SourceHost>,
     /// The clock.
     pub clock: SystemClock,
+    /// Build state changes (no bus on one machine: accepted and dropped).
+    pub events: RecordingBuildEvents,
 }
 
 impl App {
@@ -85,6 +87,7 @@ impl App {
             statuses,
             source,
             clock: SystemClock,
+            events: RecordingBuildEvents::discarding(),
         };
         Ok((Arc::new(app), ended_rx))
     }
@@ -97,6 +100,7 @@ impl App {
             statuses: self.statuses.as_ref(),
             source: self.source.as_ref(),
             clock: &self.clock,
+            events: &self.events,
         }
     }
 

@@ -1,5 +1,6 @@
-//! kiln's ports in AWS: build state and objects in S3, tasks on ECS Fargate, logs in CloudWatch
-//! Logs, secrets in SSM Parameter Store and Secrets Manager. Every adapter is built from one
+//! kiln's ports in AWS: build state, objects and log archives in S3, tasks on ECS Fargate, logs
+//! in CloudWatch Logs, secrets in SSM Parameter Store and Secrets Manager, build state changes on
+//! EventBridge. Every adapter is built from one
 //! [`aws_config::SdkConfig`] ([`load_sdk_config`]: region, credentials and `AWS_ENDPOINT_URL`
 //! from the environment) and the installation's [`AwsConfig`]:
 //!
@@ -11,26 +12,32 @@
 //! let secrets = kiln_aws::AwsSecretStore::new(&sdk);
 //! let logs = kiln_aws::CloudWatchLogsReader::new(&sdk, &config.log_group);
 //! let runner = kiln_aws::EcsTaskRunner::new(&sdk, config)?;  // needs a region
+//! let archive = kiln_aws::S3LogArchive::new(&sdk, &config.state_bucket);
+//! let events = kiln_aws::EventBridgeBuildEvents::new(&sdk, Some(config.log_group.clone()));
 //! ```
 //!
 //! Errors are [`kiln_core::ports::PortError`]s whose kind comes from [`error::classify`]; the
 //! source is an [`AwsError`] with the service's code, HTTP status and message.
 //! [`fargate_problems`] says what of a project Fargate cannot run, for the catalog's checks.
 
+mod archive;
 mod builds;
 mod config;
 pub mod ecs;
 pub mod error;
+mod events;
 mod logs;
 mod multipart;
 mod objects;
 mod sdk;
 mod secrets;
 
+pub use archive::S3LogArchive;
 pub use builds::S3BuildStore;
 pub use config::{AssignPublicIp, AwsConfig, AwsConfigError, DEFAULT_INIT_IMAGE};
 pub use ecs::{EcsTaskRunner, S3Url, Unsupported, fargate_problems, pullable_image};
 pub use error::AwsError;
+pub use events::EventBridgeBuildEvents;
 pub use logs::{CloudWatchLogsReader, LogEvent, LogPage, log_stream_name};
 pub use objects::{Multipart, S3ObjectStore};
 pub use sdk::{http_client, load_sdk_config, s3_client};

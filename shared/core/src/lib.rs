@@ -12,6 +12,7 @@ pub mod diagnostic;
 mod error_text;
 pub mod limits;
 pub mod logs;
+pub mod notify;
 pub mod pages;
 pub mod ports;
 pub mod project;

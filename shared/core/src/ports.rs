@@ -4,18 +4,22 @@
 //! Every port's doc comment is its contract: call order, idempotency, and which error kinds
 //! mean "retry". Ports return [`PortFuture`]s so they can be used as trait objects.
 
+mod archive;
 mod builds;
 mod clock;
 mod error;
+mod events;
 mod objects;
 mod secrets;
 mod source;
 mod statuses;
 mod tasks;
 
+pub use archive::{ArchivedLog, LogArchive};
 pub use builds::{BuildStore, Created};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{PortError, PortErrorKind, PortFuture};
+pub use events::BuildEvents;
 pub use objects::{ObjectInfo, ObjectStore, PutOptions};
 pub use secrets::SecretStore;
 pub use source::{MAX_FILE_BYTES, PullRequestDetails, SourceCredentials, SourceHost};

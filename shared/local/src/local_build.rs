@@ -11,7 +11,10 @@ use kiln_core::ports::{BuildAgent, BuildStore, Created, PortError, SystemClock, 
 use kiln_core::project::Project;
 use kiln_core::service::{self, BuildPlan, FinalizeError, LaunchError, Ports, Settings};
 
-use crate::{FsBuildStore, InProcessTaskRunner, LocalSourceHost, RecordingStatusReporter};
+use crate::{
+    FsBuildStore, InProcessTaskRunner, LocalSourceHost, RecordingBuildEvents,
+    RecordingStatusReporter,
+};
 
 /// A local build that ran.
 #[derive(Debug, Clone)]
@@ -67,12 +70,14 @@ pub async fn run_local_build(
     let runner = InProcessTaskRunner::new(agent, builds.clone(), data_dir);
     let statuses = RecordingStatusReporter::new();
     let source = LocalSourceHost::default();
+    let events = RecordingBuildEvents::discarding();
     let ports = Ports {
         builds: builds.as_ref(),
         runner: &runner,
         statuses: &statuses,
         source: &source,
         clock: &clock,
+        events: &events,
     };
     let launched = service::launch(ports, build, project).await?;
     if let Some(task) = &launched.task {

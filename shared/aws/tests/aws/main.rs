@@ -11,6 +11,7 @@ macro_rules! moto {
     };
 }
 
+mod archive;
 mod builds;
 mod ecs;
 mod logs;

@@ -9,11 +9,13 @@
 //! secret: the log and the summary are masked by the agent, records hold none, and every text
 //! is escaped.
 
+mod api;
 mod badge;
 mod build;
 mod html;
 mod list;
 
+pub use api::{api_summary, provisional_summary};
 pub use badge::badge;
 pub use build::{BuildPage, build_page};
 pub use html::escape;

@@ -59,6 +59,12 @@ impl BuildspecSource {
 }
 
 impl Project {
+    /// Whether anyone may read the project's build pages, logs and badges
+    /// (`kiln.publicBuilds`, false by default).
+    pub fn builds_are_public(&self) -> bool {
+        self.kiln.as_ref().and_then(|k| k.public_builds).unwrap_or(false)
+    }
+
     /// `timeoutInMinutes`, or [`DEFAULT_TIMEOUT_MINUTES`].
     pub fn timeout_minutes(&self) -> u32 {
         self.timeout_in_minutes.unwrap_or(DEFAULT_TIMEOUT_MINUTES)

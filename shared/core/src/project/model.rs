@@ -226,4 +226,9 @@ pub struct KilnSettings {
     /// on-demand Fargate when Spot has no capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spot: Option<bool>,
+    /// `publicBuilds` (default false): anyone may read the project's build pages, logs and
+    /// badges; otherwise a build's page is reached only through the signed link in its commit
+    /// status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_builds: Option<bool>,
 }

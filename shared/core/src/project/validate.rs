@@ -111,8 +111,14 @@ const WEBHOOK_ACCEPTED: &[&str] = &[
 ];
 const FILTER_USED: &[&str] = &["type", "pattern", "excludeMatchedPattern"];
 const STATUS_USED: &[&str] = &["context", "targetUrl"];
-const KILN_USED: &[&str] =
-    &["forkPullRequests", "skipDraftPullRequests", "skipCiMarkers", "spot", "supersede"];
+const KILN_USED: &[&str] = &[
+    "forkPullRequests",
+    "skipDraftPullRequests",
+    "skipCiMarkers",
+    "spot",
+    "supersede",
+    "publicBuilds",
+];
 
 const SOURCE_TYPES: &[&str] = &[
     "CODECOMMIT",

@@ -6,11 +6,13 @@
 //! failed, a restart, a timeout found by the sweeper); without either, a task that ended with no
 //! summary is FAULT with the runner's reason. Finalizing is idempotent and monotonic: a
 //! terminal record is never changed, a repeated or late call only re-posts a final status that
-//! GitHub has not confirmed.
+//! GitHub has not confirmed. The terminal status is announced once, by the call whose write
+//! ended the build.
 
 use crate::build::{Build, BuildRef, BuildState, BuildSummary, Status};
 use crate::ports::{PortError, PortErrorKind, TaskState, TaskStop};
 
+use super::announce::announce;
 use super::report::report_status;
 use super::{CAS_ATTEMPTS, Ports};
 
@@ -108,6 +110,7 @@ pub async fn conclude(
         match ports.builds.update(&record).await {
             Ok(stored) => {
                 tracing::info!(state = %stored.state, "build finalized");
+                announce(ports, &stored, summary.as_ref()).await;
                 return Ok(report_status(ports, stored).await);
             }
             Err(e) if e.kind == PortErrorKind::Conflict => {}
@@ -138,21 +141,7 @@ fn from_summary(record: &mut Build, summary: &BuildSummary) -> bool {
     true
 }
 
-/// The reason of a task that ended without a summary.
+/// The reason of a task that ended without a summary: the runner's stop in words.
 fn lost_summary(stop: &TaskStop) -> String {
-    let mut parts = Vec::new();
-    if let Some(code) = &stop.stop_code {
-        parts.push(code.clone());
-    }
-    if let Some(reason) = &stop.reason {
-        parts.push(reason.clone());
-    }
-    if let Some(code) = stop.exit_code {
-        parts.push(format!("exit code {code}"));
-    }
-    if parts.is_empty() {
-        "the build's task ended without a summary".to_owned()
-    } else {
-        format!("the build's task ended without a summary: {}", parts.join(", "))
-    }
+    stop.in_words()
 }

@@ -3,12 +3,13 @@
 //! `pending` is posted before the task starts (not after), so a build that ends quickly can
 //! never have its final status overtaken by a late `pending`. A launch that fails ends the
 //! build FAULT with the reason and posts `error`: a failed launch never leaves a status
-//! pending.
+//! pending. Once the task has started and the record says so, `IN_PROGRESS` is announced.
 
 use crate::build::{Build, BuildDescription, BuildState};
 use crate::ports::PortErrorKind;
 use crate::project::Project;
 
+use super::announce::announce;
 use super::finalize::{Conclusion, FinalizeError, conclude};
 use super::report::report_status;
 use super::{CAS_ATTEMPTS, Ports};
@@ -55,7 +56,10 @@ pub async fn launch(
         record.state = BuildState::InProgress;
         record.task = Some(task.clone());
         match ports.builds.update(&record).await {
-            Ok(stored) => return Ok(stored),
+            Ok(stored) => {
+                announce(ports, &stored, None).await;
+                return Ok(stored);
+            }
             Err(e) if e.kind == PortErrorKind::Conflict => {
                 record = ports.builds.read(&record.build_ref()).await?;
             }

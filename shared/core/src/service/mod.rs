@@ -4,6 +4,8 @@
 //!
 //! - [`intake`]: a delivery in → verified, resolved, recorded, each new build launched;
 //! - [`launch`]: a recorded build → `pending` on GitHub → a task started;
+//! - [`relay`]: a batch of a build's log lines → its log archive, progress on its pending
+//!   status;
 //! - [`finalize`]: a task's end → the final record → the final commit status;
 //! - [`sweep`]: builds past their deadline stopped, builds whose task is gone finalized, failed
 //!   status posts retried.
@@ -13,15 +15,17 @@
 //! anything is started; every later step is a compare-and-swap on it; a terminal record is
 //! never changed again.
 
+mod announce;
 mod create;
 mod finalize;
 mod intake;
 mod launch;
+mod relay;
 mod report;
 mod supersede;
 mod sweep;
 
-use crate::ports::{BuildStore, Clock, SourceHost, StatusReporter, TaskRunner};
+use crate::ports::{BuildEvents, BuildStore, Clock, SourceHost, StatusReporter, TaskRunner};
 use crate::status::PageLinks;
 
 pub use create::{BuildPlan, create_build};
@@ -31,6 +35,7 @@ pub use intake::{
     plan_for_delivery, resolve_delivery, start_accepted,
 };
 pub use launch::{LaunchError, launch};
+pub use relay::{RelayError, RelayPolicy, Relayed, build_of_stream, relay, stream_task};
 pub use report::report_status;
 pub use supersede::supersede_older;
 pub use sweep::{SweepPolicy, SweepReport, sweep};
@@ -48,6 +53,8 @@ pub struct Ports<'a> {
     pub source: &'a dyn SourceHost,
     /// The time.
     pub clock: &'a dyn Clock,
+    /// Where build state changes are announced.
+    pub events: &'a dyn BuildEvents,
 }
 
 impl std::fmt::Debug for Ports<'_> {

@@ -19,14 +19,8 @@ pub async fn report_status(ports: Ports<'_>, build: Build) -> Build {
     if report.posted == Some(wanted) {
         return build;
     }
-    let status = CommitStatus {
-        repository: report.repository.clone(),
-        commit: report.commit.clone(),
-        state: wanted,
-        context: report.context.clone(),
-        description: describe(&build.identity.project, build.state, build.reason.as_deref()),
-        target_url: report.target_url.clone(),
-    };
+    let description = describe(&build.identity.project, build.state, build.reason.as_deref());
+    let Some(status) = status_of(&build, wanted, description) else { return build };
     match ports.statuses.post(&status).await {
         Ok(()) => record_posted(ports, build, wanted).await,
         Err(error) => {
@@ -34,6 +28,24 @@ pub async fn report_status(ports: Ports<'_>, build: Build) -> Build {
             build
         }
     }
+}
+
+/// The commit status `state` with `description` on the commit `build` reports on, if it
+/// reports statuses.
+pub(super) fn status_of(
+    build: &Build,
+    state: crate::status::CommitState,
+    description: String,
+) -> Option<CommitStatus> {
+    let report = build.status_report.as_ref()?;
+    Some(CommitStatus {
+        repository: report.repository.clone(),
+        commit: report.commit.clone(),
+        state,
+        context: report.context.clone(),
+        description,
+        target_url: report.target_url.clone(),
+    })
 }
 
 /// Writes that GitHub confirmed `posted`, re-reading on a lost race; a record that moved on to
