@@ -88,7 +88,7 @@ impl Faults {
 
     fn fail<T: Send + 'static>(&self, site: &'static str) -> Option<PortFuture<'static, T>> {
         self.strike(site).then(|| {
-            let kind = if self.next() % 4 == 0 {
+            let kind = if self.next().is_multiple_of(4) {
                 PortErrorKind::Throttled
             } else {
                 PortErrorKind::Unavailable

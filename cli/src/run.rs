@@ -297,10 +297,10 @@ fn run_inner(args: Args) -> Result<Status, RunError> {
     }
     let label = format!("{} #{}", summary.project_name, summary.build_number);
     shown.push_str(&report::block(&summary, &label, &log_path, &data_dir, style));
-    if let Err(e) = crate::print::stdout(|w| w.write_all(shown.as_bytes())) {
-        if !matches!(e, crate::print::PrintError::Closed) {
-            eprintln!("kiln run: {}", error_chain(&e));
-        }
+    if let Err(e) = crate::print::stdout(|w| w.write_all(shown.as_bytes()))
+        && !matches!(e, crate::print::PrintError::Closed)
+    {
+        eprintln!("kiln run: {}", error_chain(&e));
     }
     if let Some(path) = &args.summary {
         let json = summary.to_json().map_err(|e| RunError::Summary(path.clone(), e.into()))?;

@@ -170,10 +170,10 @@ pub fn state_change(
     }
     for container in detail["containers"].as_array_mut().into_iter().flatten() {
         container["taskArn"] = arn.clone().into();
-        if container["name"] == "build" {
-            if let Some(code) = exit_code {
-                container["exitCode"] = code.into();
-            }
+        if container["name"] == "build"
+            && let Some(code) = exit_code
+        {
+            container["exitCode"] = code.into();
         }
     }
     event["resources"] = serde_json::json!([arn]);

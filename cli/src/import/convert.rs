@@ -236,13 +236,13 @@ fn unsupported(project: &cb::Project, value: &Value) -> Vec<String> {
         out.extend(kiln_aws::fargate_problems(&typed).iter().map(ToString::to_string));
     }
     let mut say = |field: &str, reason: &str| out.push(format!("{field}: {reason}"));
-    if let Some(kind) = project.source().map(|s| s.r#type().as_str()) {
-        if !matches!(kind, "GITHUB" | "GITHUB_ENTERPRISE" | "NO_SOURCE") {
-            say(
-                "source.type",
-                &format!("kiln builds GitHub repositories; a {kind} source is not fetched"),
-            );
-        }
+    if let Some(kind) = project.source().map(|s| s.r#type().as_str())
+        && !matches!(kind, "GITHUB" | "GITHUB_ENTERPRISE" | "NO_SOURCE")
+    {
+        say(
+            "source.type",
+            &format!("kiln builds GitHub repositories; a {kind} source is not fetched"),
+        );
     }
     let secondary: Vec<&str> =
         project.secondary_sources().iter().map(|s| s.source_identifier().unwrap_or("?")).collect();

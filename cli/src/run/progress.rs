@@ -80,11 +80,11 @@ impl Progress {
     pub fn observer(&self) -> kiln_agent::output::Observer {
         let state = Arc::clone(&self.state);
         Box::new(move |message: &str| {
-            if let Some(phase) = message.strip_prefix("Entering phase ") {
-                if let Ok(mut s) = state.lock() {
-                    s.phase = phase.to_owned();
-                    s.phase_started = Instant::now();
-                }
+            if let Some(phase) = message.strip_prefix("Entering phase ")
+                && let Ok(mut s) = state.lock()
+            {
+                s.phase = phase.to_owned();
+                s.phase_started = Instant::now();
             }
         })
     }

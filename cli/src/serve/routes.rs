@@ -99,10 +99,8 @@ fn read_log(path: &std::path::Path, from: u64, limit: u64) -> (String, u64, bool
     if file.seek(SeekFrom::Start(start)).is_ok() {
         let _ = file.take(size - start).read_to_end(&mut bytes);
     }
-    if cut {
-        if let Some(nl) = bytes.iter().position(|b| *b == b'\n') {
-            bytes.drain(..=nl);
-        }
+    if cut && let Some(nl) = bytes.iter().position(|b| *b == b'\n') {
+        bytes.drain(..=nl);
     }
     let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     let complete = bytes.len();

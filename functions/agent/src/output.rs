@@ -49,18 +49,18 @@ struct Output {
 
 impl Output {
     fn write(&mut self, data: &[u8]) {
-        if !self.failed {
-            if let Err(e) = self.out.write_all(data) {
-                self.fail(e);
-            }
+        if !self.failed
+            && let Err(e) = self.out.write_all(data)
+        {
+            self.fail(e);
         }
     }
 
     fn flush(&mut self) {
-        if !self.failed {
-            if let Err(e) = self.out.flush() {
-                self.fail(e);
-            }
+        if !self.failed
+            && let Err(e) = self.out.flush()
+        {
+            self.fail(e);
         }
     }
 
@@ -98,10 +98,10 @@ impl LogSink {
         let weak: Weak<Mutex<Inner>> = Arc::downgrade(&inner);
         std::thread::spawn(move || {
             while let Some(inner) = weak.upgrade() {
-                if let Ok(mut guard) = inner.lock() {
-                    if guard.held_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER) {
-                        guard.flush_held();
-                    }
+                if let Ok(mut guard) = inner.lock()
+                    && guard.held_since.is_some_and(|t| t.elapsed() >= FLUSH_AFTER)
+                {
+                    guard.flush_held();
                 }
                 drop(inner);
                 std::thread::sleep(FLUSH_AFTER / 10);

@@ -203,10 +203,12 @@ impl Drop for Processes {
             reg.owners.retain(|o| o.id != self.id);
             self.build && reg.owners.is_empty()
         };
-        if last_build && !self.swept.load(Ordering::SeqCst) && SUBREAPER.load(Ordering::SeqCst) {
-            if let Err(e) = kill_until_none(None) {
-                tracing::warn!(error = %crate::error_text::error_chain(&e), "orphans of the build survive");
-            }
+        if last_build
+            && !self.swept.load(Ordering::SeqCst)
+            && SUBREAPER.load(Ordering::SeqCst)
+            && let Err(e) = kill_until_none(None)
+        {
+            tracing::warn!(error = %crate::error_text::error_chain(&e), "orphans of the build survive");
         }
     }
 }

@@ -242,10 +242,10 @@ impl Pages {
     /// The log of `build` as far as it has got (see the module docs).
     async fn log_text(&self, build: &Build) -> Result<Vec<u8>, PortError> {
         let at = build.build_ref();
-        if build.state.is_terminal() {
-            if let Some(archived) = self.archive.read(&at).await? {
-                return Ok(archived.text);
-            }
+        if build.state.is_terminal()
+            && let Some(archived) = self.archive.read(&at).await?
+        {
+            return Ok(archived.text);
         }
         if let Some(task) = &build.task {
             let page = self.logs.build_log(&at.project, &task.0, LOG_EVENTS).await?;
@@ -273,10 +273,8 @@ fn slice(log: &[u8], from: u64, limit: u64) -> (String, u64, bool) {
     let start = from.max(end.saturating_sub(window));
     let cut = start > from;
     let mut shown = &log[start..end];
-    if cut {
-        if let Some(nl) = shown.iter().position(|b| *b == b'\n') {
-            shown = &shown[nl + 1..];
-        }
+    if cut && let Some(nl) = shown.iter().position(|b| *b == b'\n') {
+        shown = &shown[nl + 1..];
     }
     (String::from_utf8_lossy(shown).into_owned(), end as u64, cut)
 }

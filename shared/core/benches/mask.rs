@@ -27,7 +27,7 @@ fn output(secrets: &[Vec<u8>]) -> Vec<u8> {
         let mut line = bytes(i, 100);
         line.push(b'\n');
         out.extend_from_slice(&line);
-        if i % 10_000 == 0 {
+        if i.is_multiple_of(10_000) {
             out.extend_from_slice(&secrets[(i as usize / 10_000) % secrets.len()]);
             out.push(b'\n');
         }

@@ -74,11 +74,10 @@ proptest! {
         h.content_type = content_type;
         let _ = check_signature(&h, &body, &secret);
         h.signature_256 = Some(sign(&body, &secret));
-        if let Ok(d) = verify(&h, &body, &secret) {
-            if let Ok(t) = parse(&d.event_name, &d.payload) {
+        if let Ok(d) = verify(&h, &body, &secret)
+            && let Ok(t) = parse(&d.event_name, &d.payload) {
                 let _ = resolver().resolve(&d, &t, kiln_core::project::Extra::default());
             }
-        }
     }
 
     #[test]

@@ -82,10 +82,10 @@ impl AppState {
     pub(crate) fn jwt(&self, clock: &dyn Clock) -> Result<SecretString, GitHubError> {
         let now_s = clock.now_ms().div_euclid(1000);
         let mut cached = lock(&self.jwt);
-        if let Some(signed) = cached.as_ref() {
-            if (signed.signed_at_s..signed.signed_at_s + JWT_REUSE_S).contains(&now_s) {
-                return Ok(signed.jwt.clone());
-            }
+        if let Some(signed) = cached.as_ref()
+            && (signed.signed_at_s..signed.signed_at_s + JWT_REUSE_S).contains(&now_s)
+        {
+            return Ok(signed.jwt.clone());
         }
         let claims = Claims {
             iat: now_s - JWT_BACKDATE_S,
@@ -189,10 +189,10 @@ impl GitHubClient {
         let mut cached = slot.lock().await;
         let margin_ms = i64::try_from(self.inner.refresh_margin.as_millis()).unwrap_or(i64::MAX);
         let now_ms = self.inner.clock.now_ms();
-        if let Some(token) = cached.as_ref() {
-            if token.expires_at_ms.is_none_or(|at| at.saturating_sub(now_ms) > margin_ms) {
-                return Ok((token.token.clone(), installation));
-            }
+        if let Some(token) = cached.as_ref()
+            && token.expires_at_ms.is_none_or(|at| at.saturating_sub(now_ms) > margin_ms)
+        {
+            return Ok((token.token.clone(), installation));
         }
         let token = self.mint(app, installation, None, policy).await?;
         *cached = Some(token.clone());

@@ -176,12 +176,13 @@ impl GitHubClient {
                     let now_s = self.inner.clock.now_ms().div_euclid(1000);
                     let (rate_limited, retry) =
                         read_answer(status, &reply.headers, &message, now_s, policy);
-                    if status == StatusCode::UNAUTHORIZED && !renewed {
-                        if let Some(id) = installation {
-                            self.forget_installation_token(id).await;
-                            renewed = true;
-                            continue;
-                        }
+                    if status == StatusCode::UNAUTHORIZED
+                        && !renewed
+                        && let Some(id) = installation
+                    {
+                        self.forget_installation_token(id).await;
+                        renewed = true;
+                        continue;
                     }
                     let error = GitHubError::Api { status, message, rate_limited };
                     match retry {

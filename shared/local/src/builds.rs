@@ -161,7 +161,6 @@ impl FsBuildStore {
             .write(true)
             .open(&lock_path)
             .map_err(|e| io_error(&e, format!("lock build record of {at}")))?;
-        #[expect(clippy::incompatible_msrv, reason = "the workspace moves to Rust 1.94 next")]
         lock.lock().map_err(|e| io_error(&e, format!("lock build record of {at}")))?;
         let current = self.read_record(&at)?;
         if current.revision != build.revision {

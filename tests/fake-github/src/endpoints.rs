@@ -180,10 +180,10 @@ fn check_repo_access(
     if repo.installation != Some(issued.installation_id) {
         return Err(not_found());
     }
-    if let Some(repos) = &issued.repositories {
-        if !repos.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-            return Err(not_found());
-        }
+    if let Some(repos) = &issued.repositories
+        && !repos.iter().any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(not_found());
     }
     let granted = issued.permissions.clone().unwrap_or_else(app_permissions);
     let ok = granted.get(permission).is_some_and(|g| g == "write" || g == level);

@@ -268,11 +268,10 @@ impl Spec {
             problems.push(format!("{at}: is {actual}, expected {}", types.join(" or ")));
             return;
         }
-        if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
-            if !choices.contains(value) {
-                problems
-                    .push(format!("{at}: {value} is not one of {}", Value::Array(choices.clone())));
-            }
+        if let Some(choices) = schema.get("enum").and_then(Value::as_array)
+            && !choices.contains(value)
+        {
+            problems.push(format!("{at}: {value} is not one of {}", Value::Array(choices.clone())));
         }
         let limit = |key: &str| {
             schema.get(key).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok())
@@ -335,10 +334,10 @@ impl Spec {
         problems: &mut Vec<String>,
     ) {
         for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(name) = name.as_str() {
-                if !map.contains_key(name) {
-                    problems.push(format!("{at}: required field {name:?} is missing"));
-                }
+            if let Some(name) = name.as_str()
+                && !map.contains_key(name)
+            {
+                problems.push(format!("{at}: required field {name:?} is missing"));
             }
         }
         let properties = schema.get("properties").and_then(Value::as_object);

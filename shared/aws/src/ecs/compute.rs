@@ -187,14 +187,14 @@ pub fn fargate_problems(project: &Project) -> Vec<Unsupported> {
     }
     match images::pullable_image(project.image()) {
         Ok(image) => {
-            if let (Some(arch), Some(image_arch)) = (arch, image.arch) {
-                if arch != image_arch {
-                    problems.push(Unsupported::Image(ImageError::WrongArch {
-                        image: project.image().to_owned(),
-                        image_arch: image_arch.ecs_name(),
-                        environment_type: project.environment_type().to_owned(),
-                    }));
-                }
+            if let (Some(arch), Some(image_arch)) = (arch, image.arch)
+                && arch != image_arch
+            {
+                problems.push(Unsupported::Image(ImageError::WrongArch {
+                    image: project.image().to_owned(),
+                    image_arch: image_arch.ecs_name(),
+                    environment_type: project.environment_type().to_owned(),
+                }));
             }
         }
         Err(e) => problems.push(e.into()),
@@ -241,8 +241,8 @@ mod tests {
             1024 => (2..=8).contains(&gib),
             2048 => (4..=16).contains(&gib),
             4096 => (8..=30).contains(&gib),
-            8192 => (16..=60).contains(&gib) && gib % 4 == 0,
-            16384 => (32..=120).contains(&gib) && gib % 8 == 0,
+            8192 => (16..=60).contains(&gib) && gib.is_multiple_of(4),
+            16384 => (32..=120).contains(&gib) && gib.is_multiple_of(8),
             _ => false,
         };
         for compute in [

@@ -308,10 +308,10 @@ impl EcsTaskRunner {
         let url = self.write_description(description).await?;
         let source_token = self.hand_over_token(description).await?;
         let started = self.launch(description, &spec, (&url, source_token.as_ref()), token).await;
-        if let (Err(_), Some(object)) = (&started, &source_token) {
-            if let Err(e) = handover::delete(&self.s3, object).await {
-                tracing::warn!(build = %at, error = %kiln_core::error_chain(&e), "the unused source token could not be deleted");
-            }
+        if let (Err(_), Some(object)) = (&started, &source_token)
+            && let Err(e) = handover::delete(&self.s3, object).await
+        {
+            tracing::warn!(build = %at, error = %kiln_core::error_chain(&e), "the unused source token could not be deleted");
         }
         started
     }

@@ -50,10 +50,10 @@ pub fn moto_url() -> Option<String> {
 }
 
 fn start() -> Result<Server, String> {
-    if let Ok(url) = std::env::var("KILN_TEST_MOTO_URL") {
-        if !url.trim().is_empty() {
-            return Ok(Server { url: url.trim().trim_end_matches('/').to_owned(), _child: None });
-        }
+    if let Ok(url) = std::env::var("KILN_TEST_MOTO_URL")
+        && !url.trim().is_empty()
+    {
+        return Ok(Server { url: url.trim().trim_end_matches('/').to_owned(), _child: None });
     }
     if std::env::var("CI").as_deref() == Ok("true") {
         return Err("KILN_TEST_MOTO_URL is not set".to_owned());

@@ -166,14 +166,13 @@ fn glob_chars(p: &[char], n: &[char]) -> bool {
             star = Some((pi, ni));
             continue;
         }
-        if pi < p.len() {
-            if let Some((ok, len)) = match_single(&p[pi..], n[ni]) {
-                if ok {
-                    pi += len;
-                    ni += 1;
-                    continue;
-                }
-            }
+        if pi < p.len()
+            && let Some((ok, len)) = match_single(&p[pi..], n[ni])
+            && ok
+        {
+            pi += len;
+            ni += 1;
+            continue;
         }
         match star {
             Some((sp, sn)) => {

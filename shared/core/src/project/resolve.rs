@@ -304,10 +304,10 @@ impl Resolver {
                 );
             }
         }
-        if c.settings.skip_ci_markers {
-            if let Some(marker) = message.and_then(skip_marker) {
-                return Decision::Skip(format!("the head commit message contains {marker}"), false);
-            }
+        if c.settings.skip_ci_markers
+            && let Some(marker) = message.and_then(skip_marker)
+        {
+            return Decision::Skip(format!("the head commit message contains {marker}"), false);
         }
         Decision::Build { from_fork, with_secrets }
     }

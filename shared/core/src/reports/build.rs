@@ -33,10 +33,10 @@ pub enum ReportFile {
 /// The report group of a `reports` key: `(name, ARN)`. A report-group ARN is used as is;
 /// any other key names the group `<project>-<key>`, even if a group called `<key>` exists.
 pub fn report_group(key: &str, project: &str, region: &str, account: &str) -> (String, String) {
-    if key.starts_with("arn:") {
-        if let Some((_, name)) = key.split_once(":report-group/") {
-            return (name.to_owned(), key.to_owned());
-        }
+    if key.starts_with("arn:")
+        && let Some((_, name)) = key.split_once(":report-group/")
+    {
+        return (name.to_owned(), key.to_owned());
     }
     let name = format!("{project}-{key}");
     let arn = format!("arn:aws:codebuild:{region}:{account}:report-group/{name}");

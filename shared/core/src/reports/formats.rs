@@ -229,10 +229,10 @@ pub fn parse_xml_report(
                     classes.insert(id, class);
                 }
             } else if current.is_some() && d.messages.contains(&name.as_str()) && !empty {
-                if let Some(o) = current.as_mut() {
-                    if o.case.message.as_ref().is_some_and(|m| !m.is_empty()) {
-                        append(&mut o.case, "\n");
-                    }
+                if let Some(o) = current.as_mut()
+                    && o.case.message.as_ref().is_some_and(|m| !m.is_empty())
+                {
+                    append(&mut o.case, "\n");
                 }
                 capture = Some(open.len() + 1);
             }
@@ -253,36 +253,33 @@ pub fn parse_xml_report(
                     }
                 }
                 Event::Text(t) => {
-                    if let (Some(depth), Some(o)) = (capture, current.as_mut()) {
-                        if depth == open.len() {
-                            if let Ok(s) = t.xml_content() {
-                                append(&mut o.case, &s);
-                            }
-                        }
+                    if let (Some(depth), Some(o)) = (capture, current.as_mut())
+                        && depth == open.len()
+                        && let Ok(s) = t.xml_content()
+                    {
+                        append(&mut o.case, &s);
                     }
                 }
                 Event::CData(t) => {
-                    if let (Some(depth), Some(o)) = (capture, current.as_mut()) {
-                        if depth == open.len() {
-                            if let Ok(s) = t.decode() {
-                                append(&mut o.case, &s);
-                            }
-                        }
+                    if let (Some(depth), Some(o)) = (capture, current.as_mut())
+                        && depth == open.len()
+                        && let Ok(s) = t.decode()
+                    {
+                        append(&mut o.case, &s);
                     }
                 }
                 Event::GeneralRef(r) => {
-                    if let (Some(depth), Some(o)) = (capture, current.as_mut()) {
-                        if depth == open.len() {
-                            let resolved = match r.resolve_char_ref() {
-                                Ok(Some(c)) => Some(c.to_string()),
-                                _ => r.decode().ok().and_then(|n| {
-                                    quick_xml::escape::resolve_predefined_entity(&n)
-                                        .map(str::to_owned)
-                                }),
-                            };
-                            if let Some(s) = resolved {
-                                append(&mut o.case, &s);
-                            }
+                    if let (Some(depth), Some(o)) = (capture, current.as_mut())
+                        && depth == open.len()
+                    {
+                        let resolved = match r.resolve_char_ref() {
+                            Ok(Some(c)) => Some(c.to_string()),
+                            _ => r.decode().ok().and_then(|n| {
+                                quick_xml::escape::resolve_predefined_entity(&n).map(str::to_owned)
+                            }),
+                        };
+                        if let Some(s) = resolved {
+                            append(&mut o.case, &s);
                         }
                     }
                 }

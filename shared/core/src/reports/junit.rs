@@ -176,10 +176,10 @@ impl State {
     }
 
     fn text(&mut self, text: &str) {
-        if self.capture_depth == Some(self.open.len()) {
-            if let Some(case) = self.case.as_mut() {
-                case.append(text);
-            }
+        if self.capture_depth == Some(self.open.len())
+            && let Some(case) = self.case.as_mut()
+        {
+            case.append(text);
         }
     }
 }

@@ -178,11 +178,11 @@ async fn post_progress(ports: Ports<'_>, build: &BuildRef, description: &str) {
     };
     if after.state.is_terminal() {
         let text = describe(&after.identity.project, after.state, after.reason.as_deref());
-        if let Some(status) = status_of(&after, after.wanted_commit_state(), text) {
-            if let Err(error) = ports.statuses.post(&status).await {
-                tracing::warn!(error = %crate::error_chain(&error), "final status not posted again after progress; the sweeper will");
-                forget_posted(ports, after).await;
-            }
+        if let Some(status) = status_of(&after, after.wanted_commit_state(), text)
+            && let Err(error) = ports.statuses.post(&status).await
+        {
+            tracing::warn!(error = %crate::error_chain(&error), "final status not posted again after progress; the sweeper will");
+            forget_posted(ports, after).await;
         }
     }
 }

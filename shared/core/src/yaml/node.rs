@@ -199,10 +199,10 @@ pub fn resolve_plain(text: &str) -> Resolved {
     if let Some(i) = parse_int(&cleaned) {
         return Resolved::Int(i);
     }
-    if is_float(&cleaned) {
-        if let Ok(f) = cleaned.parse::<f64>() {
-            return Resolved::Float(f);
-        }
+    if is_float(&cleaned)
+        && let Ok(f) = cleaned.parse::<f64>()
+    {
+        return Resolved::Float(f);
     }
     Resolved::Str
 }

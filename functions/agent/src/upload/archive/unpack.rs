@@ -132,10 +132,10 @@ pub fn unpack(input: File, paths: &CachePaths, src_dir: &Path) -> Result<Restore
                             Err(_) => return Err(io::Error::other("writer queue poisoned")),
                         };
                         let Ok(p) = next else { return Ok(()) };
-                        if !write_file(&p.dest, &mut p.data.as_slice(), p.mode, p.mtime, umask)? {
-                            if let Ok(mut names) = in_the_way.lock() {
-                                names.push(p.name);
-                            }
+                        if !write_file(&p.dest, &mut p.data.as_slice(), p.mode, p.mtime, umask)?
+                            && let Ok(mut names) = in_the_way.lock()
+                        {
+                            names.push(p.name);
                         }
                     }
                 })

@@ -91,16 +91,14 @@ fn tasks(r: &mut Reader, node: &Node, path: &str, graph: bool) -> Vec<BatchTask>
         task.debug_session =
             sec.get("debug-session").and_then(|(n, p)| r.boolean(n, &p)).unwrap_or(false);
         let mut depend_nodes = Vec::new();
-        if graph {
-            if let Some((n, p)) = sec.get("depend-on") {
-                task.depend_on = r.text_list(n, &p);
-                match n.as_sequence() {
-                    Some(list) => {
-                        depend_nodes =
-                            list.iter().enumerate().map(|(j, d)| (d, index_path(&p, j))).collect()
-                    }
-                    None => depend_nodes = vec![(n, p.clone())],
+        if graph && let Some((n, p)) = sec.get("depend-on") {
+            task.depend_on = r.text_list(n, &p);
+            match n.as_sequence() {
+                Some(list) => {
+                    depend_nodes =
+                        list.iter().enumerate().map(|(j, d)| (d, index_path(&p, j))).collect()
                 }
+                None => depend_nodes = vec![(n, p.clone())],
             }
         }
         read.push(Read { task, node: item, depend_nodes });
@@ -172,10 +170,10 @@ fn visit(
     state[i] = 1;
     stack.push(i);
     for dep in &tasks[i].task.depend_on {
-        if let Some(j) = index_of(dep) {
-            if let Some(cycle) = visit(j, tasks, index_of, state, stack) {
-                return Some(cycle);
-            }
+        if let Some(j) = index_of(dep)
+            && let Some(cycle) = visit(j, tasks, index_of, state, stack)
+        {
+            return Some(cycle);
         }
     }
     stack.pop();
@@ -200,12 +198,12 @@ fn batch_env(r: &mut Reader, node: &Node, path: &str) -> BatchEnv {
 fn matrix(r: &mut Reader, node: &Node, path: &str) -> BuildMatrix {
     let mut m = BuildMatrix::default();
     let Some(sec) = r.section(node, path, MATRIX) else { return m };
-    if let Some((n, p)) = sec.get("static") {
-        if let Some(st) = r.section(n, &p, MATRIX_STATIC) {
-            m.static_ignore_failure =
-                st.get("ignore-failure").and_then(|(n, p)| r.boolean(n, &p)).unwrap_or(false);
-            m.static_env = st.get("env").map(|(n, p)| batch_env(r, n, &p)).unwrap_or_default();
-        }
+    if let Some((n, p)) = sec.get("static")
+        && let Some(st) = r.section(n, &p, MATRIX_STATIC)
+    {
+        m.static_ignore_failure =
+            st.get("ignore-failure").and_then(|(n, p)| r.boolean(n, &p)).unwrap_or(false);
+        m.static_env = st.get("env").map(|(n, p)| batch_env(r, n, &p)).unwrap_or_default();
     }
     if let Some((n, p)) = sec.get("dynamic") {
         match n.as_sequence() {

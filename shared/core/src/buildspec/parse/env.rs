@@ -266,10 +266,10 @@ fn dollar_reference(text: &str) -> Option<&str> {
     while let Some(off) = text[i..].find('$') {
         let start = i + off;
         let rest = &bytes[start + 1..];
-        if rest.first() == Some(&b'{') {
-            if let Some(close) = text[start..].find('}') {
-                return Some(&text[start..start + close + 1]);
-            }
+        if rest.first() == Some(&b'{')
+            && let Some(close) = text[start..].find('}')
+        {
+            return Some(&text[start..start + close + 1]);
         }
         let len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
         if len > 0 && !rest[0].is_ascii_digit() {
