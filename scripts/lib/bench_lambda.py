@@ -3,20 +3,33 @@
 Usage: bench_lambda.py LAMBDA_DIR EVENTS_DIR RUNS NAME...
 
 Each NAME is LAMBDA_DIR/NAME/bootstrap. A cold start is the time from starting the process to
-its first reply (POST .../response or .../error) to the one event it is given; the median of
-RUNS starts is reported with the binary's size and both ratios to kiln-bench-hello's. The
-functions get an installation in moto (KILN_TEST_MOTO_URL): a state bucket, a catalog, the
-secrets, a cluster. Exits 1 when a function fails to reply or replies with an error.
+its first reply (POST .../response or .../error) to the one event it is given. For each
+function the median of RUNS starts is reported of:
+
+- ready: start to the first `GET .../invocation/next` (what Lambda reports as Init Duration);
+- reply: start to the first reply;
+- in AWS: how much of that the function was waiting for AWS (moto), measured by a recording
+  proxy between the function and moto: the union of the spans from each request's arrival to
+  its answer's end, within the cold start (a background read that overlaps the function's own
+  work counts too, so this is at most what the reply waited for);
+- own: reply less in AWS, what is kiln's,
+
+with the binary's size and the ratios to kiln-bench-hello's. The functions get an installation
+in moto (KILN_TEST_MOTO_URL): a state bucket, a catalog, the secrets, a cluster. Exits 1 when a
+function fails to reply or replies with an error.
 """
 
+import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -47,12 +60,14 @@ class Emulator:
     def __init__(self, event: bytes):
         self.event = event
         self.given = False
+        self.polled = None
         self.reply = None
         self.replied = threading.Event()
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -64,6 +79,8 @@ class Emulator:
                 if emulator.given:
                     emulator.replied.wait(30)
                     time.sleep(30)
+                else:
+                    emulator.polled = time.monotonic()
                 emulator.given = True
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -100,6 +117,88 @@ class Emulator:
         self.server.server_close()
 
 
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+
+
+class AwsProxy:
+    """Passes each request on to moto and records when it arrived and when its answer ended."""
+
+    def __init__(self, moto: str):
+        target = urlsplit(moto)
+        self.spans = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no delayed-ACK stall between headers and body
+
+            def log_message(self, *args):
+                pass
+
+            def read_body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    body = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return body
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def relay(self):
+                arrived = time.monotonic()
+                body = self.read_body()
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"}
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                upstream.connect()
+                upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response_only(answer.status, answer.reason)
+                for k, v in answer.getheaders():
+                    if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                        self.send_header(k, v)
+                length = answer.getheader("Content-Length")
+                if self.command == "HEAD" and length is not None:
+                    self.send_header("Content-Length", length)
+                else:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                self.wfile.flush()
+                upstream.close()
+                with proxy.lock:
+                    proxy.spans.append((arrived, time.monotonic()))
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = relay
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def waited(self, start: float, end: float) -> float:
+        """The union of the recorded spans within [start, end]; forgets them."""
+        with self.lock:
+            spans, self.spans = sorted(self.spans), []
+        total, reach = 0.0, start
+        for a, b in spans:
+            a, b = max(a, reach), min(b, end)
+            if b > a:
+                total += b - a
+                reach = b
+        return total
+
+
 def installation(moto: str) -> dict:
     """A state bucket with a catalog, the two secrets and a cluster in moto; the variables."""
     session = boto3.session.Session(aws_access_key_id="bench", aws_secret_access_key="bench",
@@ -130,7 +229,8 @@ def installation(moto: str) -> dict:
     }
 
 
-def cold_start(binary: str, event: bytes, env: dict) -> float:
+def cold_start(binary: str, event: bytes, env: dict, proxy: AwsProxy) -> tuple:
+    """(ready, reply, in AWS) of one start, in seconds."""
     emulator = Emulator(event)
     full = {"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_RUNTIME_API": emulator.address(),
             "AWS_LAMBDA_FUNCTION_NAME": os.path.basename(os.path.dirname(binary)),
@@ -147,7 +247,7 @@ def cold_start(binary: str, event: bytes, env: dict) -> float:
         at, kind, body = emulator.reply
         if kind != "response":
             raise SystemExit(f"{binary} replied with an error: {body.decode(errors='replace')}")
-        return at - started
+        return emulator.polled - started, at - started, proxy.waited(started, at)
     finally:
         process.kill()
         process.wait()
@@ -156,20 +256,31 @@ def cold_start(binary: str, event: bytes, env: dict) -> float:
 
 def main():
     lambda_dir, events_dir, runs, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-    env = installation(os.environ["KILN_TEST_MOTO_URL"])
+    moto = os.environ["KILN_TEST_MOTO_URL"]
+    env = installation(moto)
+    proxy = AwsProxy(moto)
+    env["AWS_ENDPOINT_URL"] = proxy.url()
     results = {}
     for name in names:
         binary = os.path.join(lambda_dir, name, "bootstrap")
         with open(os.path.join(events_dir, EVENTS[name]), "rb") as f:
             event = json.dumps(json.load(f)).encode()
-        times = [cold_start(binary, event, env) for _ in range(runs)]
-        results[name] = (statistics.median(times), os.path.getsize(binary))
-    hello_ms, hello_size = results.get("kiln-bench-hello", (None, None))
-    print(f"{'function':<18} {'cold start':>11} {'x hello':>8} {'size':>9} {'x hello':>8}")
-    for name, (seconds, size) in results.items():
-        ratio_t = f"{seconds / hello_ms:.2f}" if hello_ms else "-"
-        ratio_s = f"{size / hello_size:.2f}" if hello_size else "-"
-        print(f"{name:<18} {seconds * 1000:>8.1f} ms {ratio_t:>8} {size / 1e6:>6.1f} MB {ratio_s:>8}")
+        starts = [cold_start(binary, event, env, proxy) for _ in range(runs)]
+        ready = statistics.median(s[0] for s in starts)
+        reply = statistics.median(s[1] for s in starts)
+        aws = statistics.median(s[2] for s in starts)
+        own = statistics.median(s[1] - s[2] for s in starts)
+        results[name] = (ready, reply, aws, own, os.path.getsize(binary))
+    hello = results.get("kiln-bench-hello")
+
+    def ratio(value, i):
+        return f"{value / hello[i]:.1f}x" if hello and hello[i] else "-"
+
+    print(f"{'function':<18} {'ready':>13} {'reply':>13} {'in AWS':>8} {'own':>13} {'size':>14}")
+    for name, (ready, reply, aws, own, size) in results.items():
+        print(f"{name:<18} {ready * 1e3:>5.1f} ms {ratio(ready, 0):>5} {reply * 1e3:>5.1f} ms"
+              f" {ratio(reply, 1):>5} {aws * 1e3:>5.1f} ms {own * 1e3:>5.1f} ms {ratio(own, 3):>5}"
+              f" {size / 1e6:>5.1f} MB {ratio(size, 4):>5}")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,26 @@ impl Cloud {
 
     /// Starts function binary `name` with the installation's environment.
     pub fn function(&self, name: &str) -> Function {
-        Function::start(name, &kiln_tests::workspace_binary(name), &self.env)
+        self.function_with(name, &[])
+    }
+
+    /// Starts function binary `name` with the installation's environment, `changed` replacing
+    /// some of its variables.
+    pub fn function_with(&self, name: &str, changed: &[(&str, &str)]) -> Function {
+        let mut env = self.env.clone();
+        for (k, v) in changed {
+            env.retain(|(name, _)| name != k);
+            env.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        Function::start(name, &kiln_tests::workspace_binary(name), &env)
+    }
+
+    /// Creates secret `name` holding `value` in Secrets Manager.
+    pub fn create_secret(&self, name: &str, value: &str) {
+        let sm = aws_sdk_secretsmanager::Client::new(&self.sdk);
+        self.rt
+            .block_on(sm.create_secret().name(name).secret_string(value).send())
+            .expect("create a secret");
     }
 
     /// Puts `bytes` at `key` of the state bucket.

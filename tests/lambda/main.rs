@@ -364,3 +364,46 @@ fn github_failing_when_the_task_stops_still_gets_the_final_status() {
     assert_eq!(late["state"], "SUCCEEDED", "{late}");
     assert_eq!(cloud.states(&cloud.sha), ["pending", "success"], "posted once");
 }
+
+#[test]
+fn secrets_not_readable_yet_fail_only_what_needs_them_until_they_are() {
+    let Some(cloud) = Cloud::new(OK, "PUSH", "") else { return };
+    let late_webhook = format!("kiln/late-webhook-{}", &cloud.sha[..12]);
+    let late_github = format!("kiln/late-github-{}", &cloud.sha[..12]);
+    let secrets = [
+        ("KILN_WEBHOOK_SECRET_ARN", late_webhook.as_str()),
+        ("KILN_GITHUB_SECRET_ARN", &late_github),
+    ];
+    let mut webhook = cloud.function_with("kiln-webhook", &secrets);
+    let mut relay = cloud.function_with("kiln-log-relay", &secrets);
+
+    // Both are ready without their secrets, and a control message needs none.
+    let answer = relay.invoke(&task::control_payload()).response();
+    assert_eq!(answer["outcome"], "ignored", "{answer}");
+
+    // A delivery that cannot be checked is refused with 503 and starts nothing; the answer
+    // does not say which secret (its sender is not known), the log does.
+    let body = cloud.push(&cloud.sha);
+    let (status, text) =
+        http(webhook.invoke(&delivery("push", "late-1", &body, &sign(&body), true)));
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("webhook secret could not be read"), "{text}");
+    assert!(!text.contains(&late_webhook), "{text}");
+    assert!(webhook.output().contains(&late_webhook), "{}", webhook.output());
+    assert!(cloud.tasks().is_empty());
+    assert!(cloud.states(&cloud.sha).is_empty());
+
+    // Once the secrets are there, the same process takes the next delivery in.
+    cloud.create_secret(&late_webhook, SECRET);
+    cloud.create_secret(&late_github, &format!("{{\"token\": \"{TOKEN}\"}}"));
+    let (status, text) =
+        http(webhook.invoke(&delivery("push", "late-2", &body, &sign(&body), true)));
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(cloud.tasks().len(), 1);
+    assert_eq!(cloud.states(&cloud.sha), ["pending"]);
+    for f in [&webhook, &relay] {
+        for secret in [SECRET, TOKEN] {
+            assert!(!f.output().contains(secret), "{} logged a secret", f.name);
+        }
+    }
+}

@@ -9,6 +9,8 @@ use kiln_core::ports::{
 };
 use kiln_core::service::Ports;
 
+use crate::github::LazyGitHub;
+
 /// Every port of the services, owned.
 pub struct CloudPorts {
     /// Build state in the state bucket.
@@ -32,6 +34,26 @@ impl std::fmt::Debug for CloudPorts {
 }
 
 impl CloudPorts {
+    /// The ports of a function over `sdk`: build state in `bucket`, build events on the default
+    /// bus (naming the build log group `log_group`, if the function knows it), tasks started
+    /// with `runner`, and GitHub through `github`.
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        bucket: &str,
+        log_group: Option<String>,
+        runner: Box<dyn TaskRunner>,
+        github: &LazyGitHub,
+    ) -> Self {
+        Self {
+            builds: S3BuildStore::new(sdk, bucket),
+            events: EventBridgeBuildEvents::new(sdk, log_group),
+            runner,
+            statuses: Box::new(github.clone()),
+            source: Box::new(github.clone()),
+            clock: SystemClock,
+        }
+    }
+
     /// The ports, borrowed, as the services take them.
     pub fn ports(&self) -> Ports<'_> {
         Ports {

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 use kiln_aws::S3LogArchive;
 use kiln_core::build::BuildRef;
-use kiln_core::logs::{LogsEnvelope, Masker, MessageType};
+use kiln_core::logs::{LogsEnvelope, MessageType};
+use kiln_core::ports::PortError;
 use kiln_core::service::{self, RelayPolicy};
-use kiln_lambda::{CloudPorts, HandlerError};
+use kiln_lambda::{CloudPorts, HandlerError, LazyGitHub};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -21,8 +22,8 @@ pub struct LogRelay {
     pub ports: CloudPorts,
     /// The log archive.
     pub archive: S3LogArchive,
-    /// kiln's own credentials, masked in every line.
-    pub masker: Masker,
+    /// kiln's GitHub side: its credential is masked in every line.
+    pub github: LazyGitHub,
     /// How often progress is posted.
     pub policy: RelayPolicy,
     /// Which build each stream seen so far belongs to.
@@ -75,10 +76,11 @@ impl LogRelay {
         let Some(build) = self.build_of(&message.log_stream).await? else {
             return Ok(ignored(format!("stream {} is no build's", message.log_stream)));
         };
+        let github = self.github.get().await.map_err(PortError::from)?;
         let relayed = service::relay(
             self.ports.ports(),
             &self.archive,
-            &self.masker,
+            github.masker(),
             &self.policy,
             &build,
             &message.log_events,

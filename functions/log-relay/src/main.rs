@@ -4,9 +4,10 @@
 mod config;
 mod handler;
 
-use kiln_aws::{EventBridgeBuildEvents, S3BuildStore, S3LogArchive};
+use kiln_aws::S3LogArchive;
 use kiln_core::service::RelayPolicy;
 use kiln_github::RetryPolicy;
+use kiln_lambda::{CloudPorts, LazyGitHub, NoTasks};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -21,21 +22,15 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The handler and its adapters.
+/// The handler and its adapters; kiln's GitHub credential (posted with, and masked in every
+/// line) is read in the background, so control messages never wait for it.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::LogRelay, Error> {
     let config = config::Config::from_vars(vars)?;
-    let sdk = kiln_aws::load_sdk_config().await;
-    let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
+    let sdk = kiln_lambda::sdk_config(vars)?;
+    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
     Ok(handler::LogRelay {
-        masker: github.masker(),
-        ports: kiln_lambda::CloudPorts {
-            builds: S3BuildStore::new(&sdk, &config.state_bucket),
-            events: EventBridgeBuildEvents::new(&sdk, None),
-            runner: Box::new(kiln_lambda::NoTasks),
-            statuses: Box::new(github.statuses),
-            source: Box::new(github.source),
-            clock: kiln_core::ports::SystemClock,
-        },
+        ports: CloudPorts::new(&sdk, &config.state_bucket, None, Box::new(NoTasks), &github),
+        github,
         archive: S3LogArchive::new(&sdk, &config.state_bucket),
         policy: RelayPolicy::default(),
         streams: Default::default(),

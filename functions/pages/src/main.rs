@@ -22,21 +22,28 @@ async fn main() -> Result<(), Error> {
 }
 
 /// The pages and their adapters; links are signed with the key derived from the webhook
-/// secret, as the webhook function signs the statuses' `target_url`.
+/// secret, as the webhook function signs the statuses' `target_url`, read in the background
+/// from the start.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<pages::Pages, Error> {
     let config = config::Config::from_vars(vars)?;
-    let sdk = kiln_aws::load_sdk_config().await;
-    let secret = kiln_lambda::github::read_secret(&sdk, &config.webhook_secret_arn).await?;
+    let sdk = kiln_lambda::sdk_config(vars)?;
+    let base_url = config.pages_url.clone();
+    let links = kiln_lambda::github::prefetch_secret(
+        &sdk,
+        &config.webhook_secret_arn,
+        "the webhook secret",
+        move |secret| PageLinks {
+            base_url: base_url.clone(),
+            signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
+        },
+    );
     let host = kiln_core::project::DEFAULT_GITHUB_HOST.to_owned();
     Ok(pages::Pages {
         builds: S3BuildStore::new(&sdk, &config.state_bucket),
         archive: S3LogArchive::new(&sdk, &config.state_bucket),
         logs: CloudWatchLogsReader::new(&sdk, &config.log_group),
         catalog: kiln_lambda::CatalogCache::new(&sdk, config.catalog.clone(), host),
-        links: PageLinks {
-            base_url: config.pages_url.clone(),
-            signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
-        },
+        links,
         clock: kiln_core::ports::SystemClock,
     })
 }

@@ -17,7 +17,7 @@ use kiln_core::pages::{BuildPage, api_summary, badge, build_list, build_page};
 use kiln_core::ports::{BuildStore, Clock, LogArchive, PortError, PortErrorKind, SystemClock};
 use kiln_core::project::Project;
 use kiln_core::status::PageLinks;
-use kiln_lambda::CatalogCache;
+use kiln_lambda::{CatalogCache, Prefetch};
 
 use crate::routes::Route;
 
@@ -65,6 +65,12 @@ impl Answer {
         Self::text(503, format!("{}\n", kiln_core::error_chain(error)))
     }
 
+    /// The key that signs links could not be had: the webhook secret was not read (the
+    /// function's log says why; the answer does not, to whoever asks).
+    fn no_key() -> Self {
+        Self::text(503, "the pages' signing key could not be read; the function's log says why\n")
+    }
+
     fn no_such_build() -> Self {
         Self::text(404, "no such build\n")
     }
@@ -91,15 +97,16 @@ pub struct Pages {
     pub logs: CloudWatchLogsReader,
     /// Which projects are public.
     pub catalog: CatalogCache,
-    /// How pages link (and the key that signs links).
-    pub links: PageLinks,
+    /// How pages link (and the key that signs links, derived from the webhook secret), read in
+    /// the background from the start: a badge or the health check never waits for it.
+    pub links: Prefetch<PageLinks>,
     /// Now.
     pub clock: SystemClock,
 }
 
 impl std::fmt::Debug for Pages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pages").field("base_url", &self.links.base_url).finish_non_exhaustive()
+        f.debug_struct("Pages").field("links", &self.links).finish_non_exhaustive()
     }
 }
 
@@ -110,31 +117,31 @@ impl Pages {
             Route::Health => Answer::text(200, "ok\n"),
             Route::NotFound => Answer::text(404, "not found\n"),
             Route::MethodNotAllowed => Answer::text(405, "method not allowed\n"),
-            Route::List => self.list().await,
             Route::Badge(project) => self.badge(&project, query.branch.as_deref()).await,
-            Route::Page(ref at) | Route::Log(ref at) | Route::Api(ref at)
-                if !self.signed(at, query) =>
-            {
-                match self.public(&at.project).await {
-                    Ok(true) => self.build_route(&route, query).await,
-                    Ok(false) => Answer::no_such_build(),
-                    Err(e) => Answer::unavailable(&e),
+            Route::List | Route::Page(_) | Route::Log(_) | Route::Api(_) => {
+                let Ok(links) = self.links.get().await else { return Answer::no_key() };
+                match route {
+                    Route::Page(ref at) | Route::Log(ref at) | Route::Api(ref at)
+                        if !signed(links, at, query) =>
+                    {
+                        match self.public(&at.project).await {
+                            Ok(true) => self.build_route(&route, query, links).await,
+                            Ok(false) => Answer::no_such_build(),
+                            Err(e) => Answer::unavailable(&e),
+                        }
+                    }
+                    Route::List => self.list(links).await,
+                    _ => self.build_route(&route, query, links).await,
                 }
             }
-            Route::Page(_) | Route::Log(_) | Route::Api(_) => self.build_route(&route, query).await,
         }
-    }
-
-    fn signed(&self, at: &BuildRef, query: &Query) -> bool {
-        self.links.signing_key.is_some()
-            && query.sig.as_deref().is_some_and(|sig| self.links.verify(at, sig))
     }
 
     async fn public(&self, project: &str) -> Result<bool, kiln_lambda::CatalogLoadError> {
         Ok(self.catalog.projects().await?.get(project).is_some_and(Project::builds_are_public))
     }
 
-    async fn build_route(&self, route: &Route, query: &Query) -> Answer {
+    async fn build_route(&self, route: &Route, query: &Query, links: &PageLinks) -> Answer {
         let (Route::Page(at) | Route::Log(at) | Route::Api(at)) = route else {
             return Answer::text(404, "not found\n");
         };
@@ -144,13 +151,13 @@ impl Pages {
             Err(e) => return Answer::unavailable(&e),
         };
         match route {
-            Route::Page(_) => self.page(&build).await,
+            Route::Page(_) => self.page(&build, links).await,
             Route::Log(_) => self.log(&build, query.from.unwrap_or(0)).await,
             _ => self.api(&build).await,
         }
     }
 
-    async fn page(&self, build: &Build) -> Answer {
+    async fn page(&self, build: &Build, links: &PageLinks) -> Answer {
         let at = build.build_ref();
         let summary = self.builds.get_summary(&at).await.ok().flatten();
         let log = match self.log_text(build).await {
@@ -165,7 +172,7 @@ impl Pages {
             log: &log,
             log_bytes: bytes,
             log_truncated: cut,
-            links: &self.links,
+            links,
             local_path: &no_local,
             now_ms: self.clock.now_ms(),
         }))
@@ -199,7 +206,7 @@ impl Pages {
         }
     }
 
-    async fn list(&self) -> Answer {
+    async fn list(&self, links: &PageLinks) -> Answer {
         let projects = match self.catalog.projects().await {
             Ok(p) => p,
             Err(e) => return Answer::unavailable(&e),
@@ -212,7 +219,7 @@ impl Pages {
                         projects.get(&b.identity.project).is_some_and(Project::builds_are_public)
                     })
                     .collect();
-                Answer::html(build_list(&public, &self.links, self.clock.now_ms()))
+                Answer::html(build_list(&public, links, self.clock.now_ms()))
             }
             Err(e) => Answer::unavailable(&e),
         }
@@ -260,6 +267,11 @@ impl Pages {
         }
         Ok(self.archive.read(&at).await?.map(|a| a.text).unwrap_or_default())
     }
+}
+
+/// Whether `query` carries the signature of `at`'s link.
+fn signed(links: &PageLinks, at: &BuildRef, query: &Query) -> bool {
+    links.signing_key.is_some() && query.sig.as_deref().is_some_and(|sig| links.verify(at, sig))
 }
 
 /// What a build page shows inline of `log` from `from`: its whole lines up to the last one

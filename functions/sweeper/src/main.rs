@@ -3,9 +3,10 @@
 mod config;
 mod handler;
 
-use kiln_aws::{EcsTaskRunner, EventBridgeBuildEvents, S3BuildStore};
+use kiln_aws::EcsTaskRunner;
 use kiln_core::service::SweepPolicy;
 use kiln_github::RetryPolicy;
+use kiln_lambda::{CloudPorts, LazyGitHub};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -20,19 +21,15 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The handler and its adapters. GitHub is retried briefly: a sweep bounds its work, and what
+/// The handler and its adapters; kiln's GitHub credential is read in the background (a sweep
+/// that finds nothing to post never waits for it). GitHub is retried briefly: a sweep bounds its work, and what
 /// GitHub refuses now the next run (five minutes later) posts.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Sweeper, Error> {
     let config = config::Config::from_vars(vars)?;
-    let sdk = kiln_aws::load_sdk_config().await;
-    let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
-    let ports = kiln_lambda::CloudPorts {
-        builds: S3BuildStore::new(&sdk, &config.aws.state_bucket),
-        events: EventBridgeBuildEvents::new(&sdk, Some(config.aws.log_group.clone())),
-        runner: Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?),
-        statuses: Box::new(github.statuses),
-        source: Box::new(github.source),
-        clock: kiln_core::ports::SystemClock,
-    };
+    let sdk = kiln_lambda::sdk_config(vars)?;
+    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+    let runner = Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?);
+    let log_group = Some(config.aws.log_group.clone());
+    let ports = CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github);
     Ok(handler::Sweeper { ports, policy: SweepPolicy::default() })
 }

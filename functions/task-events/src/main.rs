@@ -4,8 +4,9 @@ mod config;
 mod event;
 mod handler;
 
-use kiln_aws::{EcsTaskRunner, EventBridgeBuildEvents, S3BuildStore};
+use kiln_aws::EcsTaskRunner;
 use kiln_github::RetryPolicy;
+use kiln_lambda::{CloudPorts, LazyGitHub};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -20,19 +21,15 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The handler and its adapters. GitHub is retried briefly: a final status it refuses fails
+/// The handler and its adapters; kiln's GitHub credential is read in the background (only a
+/// stopped build's task needs it). GitHub is retried briefly: a final status it refuses fails
 /// the invocation (retried by EventBridge), and the sweeper posts what those retries do not.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::TaskEvents, Error> {
     let config = config::Config::from_vars(vars)?;
-    let sdk = kiln_aws::load_sdk_config().await;
-    let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
-    let ports = kiln_lambda::CloudPorts {
-        builds: S3BuildStore::new(&sdk, &config.aws.state_bucket),
-        events: EventBridgeBuildEvents::new(&sdk, Some(config.aws.log_group.clone())),
-        runner: Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?),
-        statuses: Box::new(github.statuses),
-        source: Box::new(github.source),
-        clock: kiln_core::ports::SystemClock,
-    };
+    let sdk = kiln_lambda::sdk_config(vars)?;
+    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+    let runner = Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?);
+    let log_group = Some(config.aws.log_group.clone());
+    let ports = CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github);
     Ok(handler::TaskEvents { ports, cluster: config.aws.cluster.clone() })
 }

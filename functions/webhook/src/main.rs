@@ -3,10 +3,11 @@
 mod config;
 mod handler;
 
-use kiln_aws::{EcsTaskRunner, EventBridgeBuildEvents, S3BuildStore};
+use kiln_aws::EcsTaskRunner;
 use kiln_core::service::Settings;
 use kiln_core::status::PageLinks;
 use kiln_github::RetryPolicy;
+use kiln_lambda::{CloudPorts, LazyGitHub};
 use lambda_http::{Error, service_fn};
 
 #[tokio::main]
@@ -18,31 +19,44 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(move |request| async move { handler.handle(request).await })).await
 }
 
-/// The handler and its adapters. GitHub is retried briefly (`RetryPolicy::intake`): the reply
-/// must reach GitHub within its 10 s.
+/// The handler and its adapters. The webhook secret, and then kiln's GitHub credential, are
+/// read in the background from the start (one after the other: the first delivery needs the
+/// secret first, and the start is not slowed by two reads at once), so the function is ready
+/// without waiting for Secrets Manager. GitHub is retried
+/// briefly (`RetryPolicy::intake`): the reply must reach GitHub within its 10 s.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Webhook, Error> {
     let config = config::Config::from_vars(vars)?;
-    let sdk = kiln_aws::load_sdk_config().await;
-    let secret = kiln_lambda::github::read_secret(&sdk, &config.webhook_secret_arn).await?;
-    let github = kiln_lambda::github::connect(&sdk, &config.github, RetryPolicy::intake()).await?;
+    let sdk = kiln_lambda::sdk_config(vars)?;
+    let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let (account, pages_url) = (config.account.clone(), config.pages_url.clone());
+    let github = LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
+    let after_secret = github.clone();
+    let keyed = kiln_lambda::github::prefetch_secret(
+        &sdk,
+        &config.webhook_secret_arn,
+        "the webhook secret",
+        move |secret| {
+            after_secret.begin();
+            handler::Keyed {
+                settings: Settings {
+                    region: region.clone(),
+                    account: account.clone(),
+                    pages: pages_url.clone().map(|base_url| PageLinks {
+                        base_url,
+                        signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
+                    }),
+                },
+                secret,
+            }
+        },
+    );
     let host = kiln_core::project::github_host_of_api_url(&config.github.api_url)
         .unwrap_or_else(|| kiln_core::project::DEFAULT_GITHUB_HOST.to_owned());
-    let pages = config.pages_url.clone().map(|base_url| PageLinks {
-        base_url,
-        signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
-    });
-    let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let runner = Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?);
+    let log_group = Some(config.aws.log_group.clone());
     Ok(handler::Webhook {
-        settings: Settings { region, account: config.account.clone(), pages },
         catalog: kiln_lambda::CatalogCache::new(&sdk, config.catalog.clone(), host),
-        ports: kiln_lambda::CloudPorts {
-            builds: S3BuildStore::new(&sdk, &config.aws.state_bucket),
-            events: EventBridgeBuildEvents::new(&sdk, Some(config.aws.log_group.clone())),
-            runner: Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?),
-            statuses: Box::new(github.statuses),
-            source: Box::new(github.source),
-            clock: kiln_core::ports::SystemClock,
-        },
-        secret,
+        ports: CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github),
+        keyed,
     })
 }

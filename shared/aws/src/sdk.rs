@@ -4,14 +4,46 @@
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 /// The HTTP client kiln's AWS clients use: HTTPS through rustls with ring's cryptography and
 /// the system's trusted roots (plain HTTP too, for an emulator on loopback).
+///
+/// The trusted roots are read when the first request connects, not when a client is made:
+/// the SDK's own client reads and parses the system's certificates as soon as a client is
+/// configured (milliseconds, more where the certificate folder is large), which a Lambda
+/// function would otherwise spend before it can take its first event, even an event that
+/// needs no AWS call at all.
 pub fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
+    let https = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https()
+        .build_https();
+    SharedHttpClient::new(ConnectOnFirstRequest(https))
+}
+
+/// An HTTP client whose connector (and trusted roots) is made at the first request.
+#[derive(Debug)]
+struct ConnectOnFirstRequest(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    // `validate_base_client_config` is left as the trait has it (nothing): the wrapped
+    // client's makes its connector then, to load the trusted roots early.
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The SDK configuration from the environment, as every AWS tool reads it
