@@ -1,8 +1,8 @@
 //! kiln's GitHub adapters in a function: the credential read from Secrets Manager
 //! (`KILN_GITHUB_SECRET_ARN`), the client, the status reporter and the source host, and the
-//! credential's values for the relay to mask; and [`LazyGitHub`], all of it read in the
-//! background from the function's start ([`Prefetch`]), so that a function is ready without
-//! waiting for Secrets Manager and an event that posts nothing never waits for it.
+//! credential's values for the relay to mask; and [`LazyGitHub`], all of it read once, when
+//! first needed or begun in the background ([`Prefetch`]), so that a function is ready without
+//! waiting for Secrets Manager and an event that posts nothing never reads it.
 
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@
 //! let vars = kiln_lambda::Vars::from_env();
 //! kiln_lambda::init_tracing(&vars);
 //! let sdk = kiln_lambda::sdk_config(&vars)?;
-//! let github = kiln_lambda::LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+//! let github = kiln_lambda::LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
 //! let ports = kiln_lambda::CloudPorts::new(&sdk, &bucket, log_group, runner, &github);
 //! lambda_runtime::run(service_fn(|event| async { kiln_lambda::settle(handler.handle(event).await) })).await
 //! ```

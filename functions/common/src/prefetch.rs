@@ -1,10 +1,12 @@
 //! What a function reads once from elsewhere (the webhook secret, kiln's GitHub credential)
 //! without making its start wait for it.
 //!
-//! The read begins in the background as the function starts, so it overlaps the Runtime API's
-//! first poll and whatever else the first event needs, and an event that never needs the value
-//! (a log subscription's control message, a ping of a delivery with a bad signature…) never
-//! waits for it. The first use awaits it; later uses get it at once. A read that failed is
+//! A [`Prefetch`] is read when first used, or begun in the background before that
+//! ([`Prefetch::start`] as the function starts, [`Prefetch::begin`] once an event shows it will
+//! be needed), so the read overlaps the Runtime API's first poll or whatever else the event
+//! needs, and an event that never needs the value (a log subscription's control message, a
+//! ping, a delivery with a bad signature) never waits for it. The first use awaits it; later
+//! uses get it at once. A read that failed is
 //! logged and tried again at the next use, so one throttled or interrupted read (Lambda freezes
 //! a function between invocations, a read in flight included) does not fail every later one.
 //!

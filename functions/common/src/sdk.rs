@@ -8,7 +8,8 @@
 //! leaves its credential chain out of the binary (STS, SSO and profile parsing among it) and
 //! its work out of the function's start. `AWS_ENDPOINT_URL` is still honoured (an emulator, in
 //! tests). Retries and timeouts are the loader's defaults: standard retries, a 3.1 s connect
-//! timeout.
+//! timeout. HTTPS trusts the roots built into kiln ([`kiln_aws::builtin_roots_http_client`]),
+//! so the first AWS call of a cold start does not read and parse the system's certificates.
 
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ pub fn sdk_config(vars: &Vars) -> Result<SdkConfig, ConfigError> {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .http_client(kiln_aws::http_client())
+        .http_client(kiln_aws::builtin_roots_http_client())
         .retry_config(RetryConfig::standard())
         .timeout_config(TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).build());
     if let Some(url) = vars.get("AWS_ENDPOINT_URL") {

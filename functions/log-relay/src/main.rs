@@ -23,11 +23,11 @@ async fn main() -> Result<(), Error> {
 }
 
 /// The handler and its adapters; kiln's GitHub credential (posted with, and masked in every
-/// line) is read in the background, so control messages never wait for it.
+/// line) is read at the first payload of a build's log: control messages never read it.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::LogRelay, Error> {
     let config = config::Config::from_vars(vars)?;
     let sdk = kiln_lambda::sdk_config(vars)?;
-    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+    let github = LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
     Ok(handler::LogRelay {
         ports: CloudPorts::new(&sdk, &config.state_bucket, None, Box::new(NoTasks), &github),
         github,

@@ -21,13 +21,13 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The handler and its adapters; kiln's GitHub credential is read in the background (a sweep
-/// that finds nothing to post never waits for it). GitHub is retried briefly: a sweep bounds its work, and what
-/// GitHub refuses now the next run (five minutes later) posts.
+/// The handler and its adapters; kiln's GitHub credential is read when a sweep first posts a
+/// status (one that finds nothing to post never reads it). GitHub is retried briefly: a sweep
+/// bounds its work, and what GitHub refuses now the next run (five minutes later) posts.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Sweeper, Error> {
     let config = config::Config::from_vars(vars)?;
     let sdk = kiln_lambda::sdk_config(vars)?;
-    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+    let github = LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
     let runner = Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?);
     let log_group = Some(config.aws.log_group.clone());
     let ports = CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github);

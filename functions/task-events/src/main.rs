@@ -21,13 +21,13 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The handler and its adapters; kiln's GitHub credential is read in the background (only a
-/// stopped build's task needs it). GitHub is retried briefly: a final status it refuses fails
+/// The handler and its adapters; kiln's GitHub credential is read when a final status is first
+/// posted, so a start neither waits for it nor competes with its read. GitHub is retried briefly: a final status it refuses fails
 /// the invocation (retried by EventBridge), and the sweeper posts what those retries do not.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::TaskEvents, Error> {
     let config = config::Config::from_vars(vars)?;
     let sdk = kiln_lambda::sdk_config(vars)?;
-    let github = LazyGitHub::start(&sdk, &config.github, RetryPolicy::intake());
+    let github = LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
     let runner = Box::new(EcsTaskRunner::new(&sdk, config.aws.clone())?);
     let log_group = Some(config.aws.log_group.clone());
     let ports = CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use kiln_core::project::Catalog;
 use kiln_core::service::{self, IntakeReply, Projects, Settings};
 use kiln_core::webhook::{DeliveryHeaders, verify};
-use kiln_lambda::{CatalogCache, CloudPorts, Prefetch};
+use kiln_lambda::{CatalogCache, CloudPorts, LazyGitHub, Prefetch};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
@@ -26,6 +26,8 @@ pub struct Webhook {
     pub ports: CloudPorts,
     /// The webhook secret and what it signs, read in the background from the start.
     pub keyed: Prefetch<Keyed>,
+    /// kiln's GitHub side (the ports' too), read once a delivery that may build is verified.
+    pub github: LazyGitHub,
     /// The project catalog.
     pub catalog: CatalogCache,
 }
@@ -61,6 +63,9 @@ impl Webhook {
         let projects = if verify(&headers, body, secret).is_err() {
             Ok(Arc::new(Projects::new(Catalog::default())?))
         } else {
+            if headers.event.as_deref().is_some_and(|e| e != "ping") {
+                self.github.begin();
+            }
             self.catalog.projects().await
         };
         let reply = match projects {

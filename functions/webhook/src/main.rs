@@ -19,35 +19,30 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(move |request| async move { handler.handle(request).await })).await
 }
 
-/// The handler and its adapters. The webhook secret, and then kiln's GitHub credential, are
-/// read in the background from the start (one after the other: the first delivery needs the
-/// secret first, and the start is not slowed by two reads at once), so the function is ready
-/// without waiting for Secrets Manager. GitHub is retried
-/// briefly (`RetryPolicy::intake`): the reply must reach GitHub within its 10 s.
+/// The handler and its adapters. The webhook secret is read in the background from the start,
+/// so the function is ready without waiting for Secrets Manager; kiln's GitHub credential as
+/// soon as a delivery that may build has been verified (while the catalog is read), so a ping
+/// or a forged delivery never reads it. GitHub is retried briefly (`RetryPolicy::intake`): the reply must reach GitHub within its 10 s.
 async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Webhook, Error> {
     let config = config::Config::from_vars(vars)?;
     let sdk = kiln_lambda::sdk_config(vars)?;
     let region = sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let (account, pages_url) = (config.account.clone(), config.pages_url.clone());
     let github = LazyGitHub::later(&sdk, &config.github, RetryPolicy::intake());
-    let after_secret = github.clone();
     let keyed = kiln_lambda::github::prefetch_secret(
         &sdk,
         &config.webhook_secret_arn,
         "the webhook secret",
-        move |secret| {
-            after_secret.begin();
-            handler::Keyed {
-                settings: Settings {
-                    region: region.clone(),
-                    account: account.clone(),
-                    pages: pages_url.clone().map(|base_url| PageLinks {
-                        base_url,
-                        signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
-                    }),
-                },
-                secret,
-            }
+        move |secret| handler::Keyed {
+            settings: Settings {
+                region: region.clone(),
+                account: account.clone(),
+                pages: pages_url.clone().map(|base_url| PageLinks {
+                    base_url,
+                    signing_key: Some(kiln_lambda::pages_signing_key(&secret)),
+                }),
+            },
+            secret,
         },
     );
     let host = kiln_core::project::github_host_of_api_url(&config.github.api_url)
@@ -57,6 +52,7 @@ async fn setup(vars: &kiln_lambda::Vars) -> Result<handler::Webhook, Error> {
     Ok(handler::Webhook {
         catalog: kiln_lambda::CatalogCache::new(&sdk, config.catalog.clone(), host),
         ports: CloudPorts::new(&sdk, &config.aws.state_bucket, log_group, runner, &github),
+        github,
         keyed,
     })
 }

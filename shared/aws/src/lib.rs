@@ -22,6 +22,7 @@
 
 mod archive;
 mod builds;
+mod builtin_roots;
 mod config;
 pub mod ecs;
 pub mod error;
@@ -34,6 +35,7 @@ mod secrets;
 
 pub use archive::S3LogArchive;
 pub use builds::S3BuildStore;
+pub use builtin_roots::builtin_roots_http_client;
 pub use config::{AssignPublicIp, AwsConfig, AwsConfigError, DEFAULT_INIT_IMAGE};
 pub use ecs::{EcsTaskRunner, S3Url, Unsupported, fargate_problems, pullable_image};
 pub use error::AwsError;
