@@ -9,8 +9,8 @@ function the median of RUNS starts is reported of:
 - ready: start to the first `GET .../invocation/next` (what Lambda reports as Init Duration);
 - reply: start to the first reply;
 - in AWS: how much of that the function was waiting for AWS (moto), measured by a recording
-  proxy between the function and moto: the union of the spans from each request's arrival to
-  its answer's end, within the cold start (a background read that overlaps the function's own
+  proxy between the function and moto: the union of the spans from each request's line
+  arriving to its answer's end, within the cold start (a background read that overlaps the function's own
   work counts too, so this is at most what the reply waited for);
 - own: reply less in AWS, what is kiln's,
 
@@ -149,8 +149,13 @@ class AwsProxy:
                         self.rfile.readline()
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+            def parse_request(self):
+                # Called as soon as the request line is in, before the headers are read.
+                self.arrived = time.monotonic()
+                return super().parse_request()
+
             def relay(self):
-                arrived = time.monotonic()
+                arrived = self.arrived
                 body = self.read_body()
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"}
