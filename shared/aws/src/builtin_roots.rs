@@ -324,12 +324,8 @@ mod tests {
             .map(|a| a.port())
             .expect("a free port");
         let connector = Connector::new(Some(Duration::from_secs(2)), None, ROOTS.clone());
-        let request = http::Request::builder()
-            .uri(format!("http://127.0.0.1:{port}/"))
-            .body(SdkBody::empty())
-            .expect("request");
-        let request = HttpRequest::try_from(request).expect("smithy request");
-        let e = connector.call(request).await.expect_err("refused");
+        let e =
+            connector.call(get(format!("http://127.0.0.1:{port}/"))).await.expect_err("refused");
         assert!(e.is_io(), "{e:?}");
     }
 
@@ -343,12 +339,7 @@ mod tests {
             drop(held);
         });
         let connector = Connector::new(None, Some(Duration::from_millis(200)), ROOTS.clone());
-        let request = http::Request::builder()
-            .uri(format!("http://127.0.0.1:{port}/"))
-            .body(SdkBody::empty())
-            .expect("request");
-        let request = HttpRequest::try_from(request).expect("smithy request");
-        let e = connector.call(request).await.expect_err("no answer");
+        let e = connector.call(get(format!("http://127.0.0.1:{port}/"))).await.expect_err("silent");
         assert!(e.is_timeout(), "{e:?}");
     }
 }
