@@ -57,7 +57,7 @@ struct Loaded {
 
 /// The catalog, cached by ETag; see the module docs.
 pub struct CatalogCache {
-    s3: aws_sdk_s3::Client,
+    s3: kiln_aws::LazyClient<aws_sdk_s3::Client>,
     location: S3Location,
     github_host: String,
     loaded: Mutex<Option<Loaded>>,
@@ -73,7 +73,8 @@ impl CatalogCache {
     /// The catalog at `location`, read with the S3 client of `sdk`, for deliveries from the
     /// GitHub whose web host is `github_host` (`github.com`, or an Enterprise Server's).
     pub fn new(sdk: &aws_config::SdkConfig, location: S3Location, github_host: String) -> Self {
-        Self { s3: kiln_aws::s3_client(sdk), location, github_host, loaded: Mutex::new(None) }
+        let s3 = kiln_aws::LazyClient::new(sdk, kiln_aws::s3_client);
+        Self { s3, location, github_host, loaded: Mutex::new(None) }
     }
 
     /// The catalog as it is now (see the module docs).

@@ -20,14 +20,14 @@ const MAX_ARCHIVE_BYTES: i64 = 256 << 20;
 /// Build logs in the S3 state bucket; see the module docs.
 #[derive(Debug, Clone)]
 pub struct S3LogArchive {
-    client: Client,
+    client: crate::LazyClient<Client>,
     bucket: String,
 }
 
 impl S3LogArchive {
     /// An archive in `bucket` (`KILN_STATE_BUCKET`) over the S3 client of `sdk`.
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        Self { client: crate::s3_client(sdk), bucket: bucket.into() }
+        Self { client: crate::LazyClient::new(sdk, crate::s3_client), bucket: bucket.into() }
     }
 
     async fn read_inner(&self, build: &BuildRef) -> Result<Option<ArchivedLog>, PortError> {

@@ -46,19 +46,19 @@ enum Condition<'a> {
 /// Build state in the S3 state bucket; see the module docs.
 #[derive(Debug, Clone)]
 pub struct S3BuildStore {
-    client: Client,
+    client: crate::LazyClient<Client>,
     bucket: String,
 }
 
 impl S3BuildStore {
     /// A store in `bucket` (`KILN_STATE_BUCKET`) over the S3 client of `sdk`.
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
-        Self::from_client(crate::s3_client(sdk), bucket)
+        Self { client: crate::LazyClient::new(sdk, crate::s3_client), bucket: bucket.into() }
     }
 
     /// A store in `bucket` over `client`.
     pub fn from_client(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+        Self { client: crate::LazyClient::ready(client), bucket: bucket.into() }
     }
 
     /// The state bucket.

@@ -15,7 +15,7 @@ use crate::logs::log_stream_name;
 /// Puts build state changes on the account's default event bus.
 #[derive(Debug, Clone)]
 pub struct EventBridgeBuildEvents {
-    client: Client,
+    client: crate::LazyClient<Client>,
     log_group: Option<String>,
 }
 
@@ -23,7 +23,7 @@ impl EventBridgeBuildEvents {
     /// Events through the EventBridge client of `sdk`; `log_group` is the build log group
     /// (`KILN_LOG_GROUP`), when known.
     pub fn new(sdk: &aws_config::SdkConfig, log_group: Option<String>) -> Self {
-        Self { client: Client::new(sdk), log_group }
+        Self { client: crate::LazyClient::new(sdk, Client::new), log_group }
     }
 
     /// The entry `change` is put as.

@@ -42,5 +42,5 @@ pub use error::AwsError;
 pub use events::EventBridgeBuildEvents;
 pub use logs::{CloudWatchLogsReader, LogEvent, LogPage, log_stream_name};
 pub use objects::{Multipart, S3ObjectStore};
-pub use sdk::{http_client, load_sdk_config, s3_client};
+pub use sdk::{LazyClient, http_client, load_sdk_config, s3_client};
 pub use secrets::AwsSecretStore;

@@ -43,19 +43,19 @@ pub struct LogPage {
 /// Reads build logs from one log group.
 #[derive(Debug, Clone)]
 pub struct CloudWatchLogsReader {
-    client: Client,
+    client: crate::LazyClient<Client>,
     log_group: String,
 }
 
 impl CloudWatchLogsReader {
     /// A reader of `log_group` (`KILN_LOG_GROUP`) over the client of `sdk`.
     pub fn new(sdk: &aws_config::SdkConfig, log_group: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), log_group)
+        Self { client: crate::LazyClient::new(sdk, Client::new), log_group: log_group.into() }
     }
 
     /// A reader of `log_group` over `client`.
     pub fn from_client(client: Client, log_group: impl Into<String>) -> Self {
-        Self { client, log_group: log_group.into() }
+        Self { client: crate::LazyClient::ready(client), log_group: log_group.into() }
     }
 
     /// At most `limit` events of `stream`, oldest first, from its start or from `token` (a

@@ -61,3 +61,60 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
+
+/// An SDK client made at its first use.
+///
+/// Making the first client of a service parses the service's endpoint partitions (their JSON
+/// and the regions' patterns: most of a million instructions a service). A Lambda function
+/// holds clients of four or five services and an event seldom uses them all, so each is made
+/// when first called instead of when the function starts. Clones share the one client.
+pub struct LazyClient<C> {
+    inner: std::sync::Arc<LazyInner<C>>,
+}
+
+/// How a client is made.
+type Make<C> = fn(&SdkConfig) -> C;
+
+struct LazyInner<C> {
+    client: std::sync::OnceLock<C>,
+    make: Option<(SdkConfig, Make<C>)>,
+}
+
+impl<C> LazyClient<C> {
+    /// The client `make` makes from `sdk`, when first used.
+    pub fn new(sdk: &SdkConfig, make: Make<C>) -> Self {
+        let inner =
+            LazyInner { client: std::sync::OnceLock::new(), make: Some((sdk.clone(), make)) };
+        Self { inner: std::sync::Arc::new(inner) }
+    }
+
+    /// `client` itself (made already, as tests make theirs).
+    pub fn ready(client: C) -> Self {
+        let inner = LazyInner { client: std::sync::OnceLock::from(client), make: None };
+        Self { inner: std::sync::Arc::new(inner) }
+    }
+}
+
+impl<C> Clone for LazyClient<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<C> std::fmt::Debug for LazyClient<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyClient").field("made", &self.inner.client.get().is_some()).finish()
+    }
+}
+
+impl<C> std::ops::Deref for LazyClient<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        self.inner.client.get_or_init(|| match &self.inner.make {
+            Some((sdk, make)) => make(sdk),
+            // `ready` sets the client; `new` sets `make`.
+            None => unreachable!("a LazyClient is either made or knows how to make itself"),
+        })
+    }
+}

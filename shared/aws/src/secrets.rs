@@ -12,19 +12,20 @@ use crate::error::port_error;
 /// Secrets from SSM Parameter Store and Secrets Manager.
 #[derive(Debug, Clone)]
 pub struct AwsSecretStore {
-    ssm: SsmClient,
-    secrets: SecretsClient,
+    ssm: crate::LazyClient<SsmClient>,
+    secrets: crate::LazyClient<SecretsClient>,
 }
 
 impl AwsSecretStore {
     /// A store over the clients of `sdk`.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self::from_clients(SsmClient::new(sdk), SecretsClient::new(sdk))
+        let ssm = crate::LazyClient::new(sdk, SsmClient::new);
+        Self { ssm, secrets: crate::LazyClient::new(sdk, SecretsClient::new) }
     }
 
     /// A store over these clients.
     pub fn from_clients(ssm: SsmClient, secrets: SecretsClient) -> Self {
-        Self { ssm, secrets }
+        Self { ssm: crate::LazyClient::ready(ssm), secrets: crate::LazyClient::ready(secrets) }
     }
 
     async fn parameter(&self, name: &str) -> Result<String, PortError> {

@@ -54,8 +54,8 @@ use crate::error::{aws_error, port_error, service_code};
 
 /// Runs builds as ECS Fargate tasks; see the module docs.
 pub struct EcsTaskRunner {
-    ecs: EcsClient,
-    s3: aws_sdk_s3::Client,
+    ecs: crate::LazyClient<EcsClient>,
+    s3: crate::LazyClient<aws_sdk_s3::Client>,
     config: AwsConfig,
     region: String,
     definitions: Mutex<HashMap<String, String>>,
@@ -89,8 +89,8 @@ impl EcsTaskRunner {
         let region =
             sdk.region().map(ToString::to_string).ok_or(AwsConfigError::Missing("AWS_REGION"))?;
         Ok(Self {
-            ecs: EcsClient::new(sdk),
-            s3: crate::s3_client(sdk),
+            ecs: crate::LazyClient::new(sdk, EcsClient::new),
+            s3: crate::LazyClient::new(sdk, crate::s3_client),
             config,
             region,
             definitions: Mutex::new(HashMap::new()),
