@@ -9,8 +9,9 @@ function the median of RUNS starts is reported of:
 - ready: start to the first `GET .../invocation/next` (what Lambda reports as Init Duration);
 - reply: start to the first reply;
 - in AWS: how much of that the function was waiting for AWS (moto), measured by a recording
-  proxy between the function and moto: the union of the spans from each request's line
-  arriving to its answer's end, within the cold start (a background read that overlaps the function's own
+  proxy between the function and moto: the union of the spans from each request's arrival
+  (its connection's acceptance, for a connection's first) to its answer's end, within the
+  cold start (a background read that overlaps the function's own
   work counts too, so this is at most what the reply waited for);
 - own: reply less in AWS, what is kiln's,
 
@@ -117,6 +118,23 @@ class Emulator:
         self.server.server_close()
 
 
+class StampedSocket(socket.socket):
+    """A socket that knows when it was accepted."""
+
+    accepted = 0.0
+
+
+class AcceptStampingServer(QuietServer):
+    """Notes on each connection when it was accepted."""
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        accepted = time.monotonic()
+        stamped = StampedSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        stamped.accepted = accepted
+        return stamped, address
+
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
 
@@ -149,9 +167,18 @@ class AwsProxy:
                         self.rfile.readline()
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+            def setup(self):
+                super().setup()
+                self.first = True
+
             def parse_request(self):
-                # Called as soon as the request line is in, before the headers are read.
+                # Called as soon as the request line is in, before the headers are read; a
+                # connection's first request counts from the connection's acceptance (the
+                # round trip of connecting is AWS's too).
                 self.arrived = time.monotonic()
+                if self.first:
+                    self.arrived = min(self.arrived, getattr(self.request, "accepted", self.arrived))
+                    self.first = False
                 return super().parse_request()
 
             def relay(self):
@@ -184,7 +211,7 @@ class AwsProxy:
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = relay
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.server = AcceptStampingServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self) -> str:
