@@ -69,25 +69,15 @@ impl From<SetupError> for PortError {
     }
 }
 
-/// kiln's GitHub side, read in the background from the function's start (see [`Prefetch`]),
-/// and the status reporter and source host over it, for the services' ports. Cloning shares
-/// the one read.
+/// kiln's GitHub side, read once when first needed or when [`LazyGitHub::begin`] says so (see
+/// [`Prefetch`]), and the status reporter and source host over it, for the services' ports.
+/// Cloning shares the one read.
 #[derive(Debug, Clone)]
 pub struct LazyGitHub(Arc<Prefetch<GitHub>>);
 
 impl LazyGitHub {
-    /// Starts reading the credential of `settings` and connecting as [`connect`] does.
-    pub fn start(
-        sdk: &aws_config::SdkConfig,
-        settings: &GitHubSettings,
-        retry: RetryPolicy,
-    ) -> Self {
-        let github = Self::later(sdk, settings, retry);
-        github.begin();
-        github
-    }
-
-    /// The same, begun by [`LazyGitHub::begin`] or at the first use.
+    /// Reads the credential of `settings` and connects as [`connect`] does, when begun by
+    /// [`LazyGitHub::begin`] or at the first use.
     pub fn later(
         sdk: &aws_config::SdkConfig,
         settings: &GitHubSettings,

@@ -6,9 +6,9 @@
 //! be needed), so the read overlaps the Runtime API's first poll or whatever else the event
 //! needs, and an event that never needs the value (a log subscription's control message, a
 //! ping, a delivery with a bad signature) never waits for it. The first use awaits it; later
-//! uses get it at once. A read that failed is
-//! logged and tried again at the next use, so one throttled or interrupted read (Lambda freezes
-//! a function between invocations, a read in flight included) does not fail every later one.
+//! uses get it at once. A read that failed is logged and tried again at the next use, so one
+//! throttled or interrupted read (Lambda freezes a function between invocations, a read in
+//! flight included) does not fail every later one.
 //!
 //! A function's configuration (its variables) is still checked before it is ready, and a
 //! wrong one still fails its initialisation (`report_init_error`); what is read through a
